@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hodp: a software RoCEv2 HCA whose memory regions page on demand through HMM.
+ * Device-wide definitions shared by every part of the driver.
+ */
+#ifndef HODP_H
+#define HODP_H
+
+#include <linux/netdevice.h>
+#include <rdma/ib_verbs.h>
+
+#define HODP_LINK_TYPE		"hodp"
+#define HODP_VENDOR_ID		0xffffff	/* no OUI: a software device */
+#define HODP_VENDOR_PART_ID	0x0d9
+#define HODP_HW_VER		1
+
+/* Resource limits advertised in ib_device_attr. */
+#define HODP_MAX_QP		0x10000
+#define HODP_MAX_QP_WR		0x4000
+#define HODP_MAX_SGE		32
+#define HODP_MAX_SGE_RD		32
+#define HODP_MAX_CQ		0x10000
+#define HODP_MAX_CQE		((1 << 20) - 1)
+#define HODP_MAX_MR		0x40000
+#define HODP_MAX_PD		0x10000
+#define HODP_MAX_AH		0x10000
+#define HODP_MAX_SRQ		0x10000
+#define HODP_MAX_SRQ_WR		0x4000
+#define HODP_MAX_RD_ATOM	128
+#define HODP_MAX_UCONTEXT	512
+#define HODP_MAX_MSG_SZ		0x80000000u	/* 2 GiB, as the IB spec allows */
+#define HODP_GID_TBL_LEN	1024
+#define HODP_PKEY_TBL_LEN	1
+#define HODP_LOCAL_ACK_DELAY	15
+
+struct hodp_dev {
+	struct ib_device ib_dev;
+	struct ib_device_attr attr;
+	/* The netdev this device is bound to; held for the device's lifetime. */
+	struct net_device *ndev;
+	netdevice_tracker ndev_tracker;
+	struct list_head list;		/* on the module's device list */
+	atomic_t num_ucontext;
+	atomic_t num_pd;
+};
+
+struct hodp_ucontext {
+	struct ib_ucontext ibuc;
+};
+
+struct hodp_pd {
+	struct ib_pd ibpd;
+};
+
+static inline struct hodp_dev *to_hdev(struct ib_device *ibdev)
+{
+	return container_of(ibdev, struct hodp_dev, ib_dev);
+}
+
+static inline struct hodp_ucontext *to_huc(struct ib_ucontext *ibuc)
+{
+	return container_of(ibuc, struct hodp_ucontext, ibuc);
+}
+
+static inline struct hodp_pd *to_hpd(struct ib_pd *ibpd)
+{
+	return container_of(ibpd, struct hodp_pd, ibpd);
+}
+
+/* hodp_main.c */
+extern struct rdma_link_ops hodp_link_ops;
+void hodp_device_list_add(struct hodp_dev *hdev);
+void hodp_device_list_del(struct hodp_dev *hdev);
+
+/* hodp_device.c */
+int hodp_device_add(const char *ibdev_name, struct net_device *ndev);
+void hodp_port_event(struct hodp_dev *hdev, enum ib_event_type type);
+
+/* hodp_ucontext.c */
+int hodp_alloc_ucontext(struct ib_ucontext *ibuc, struct ib_udata *udata);
+void hodp_dealloc_ucontext(struct ib_ucontext *ibuc);
+
+/* hodp_pd.c */
+int hodp_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata);
+int hodp_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata);
+
+#endif /* HODP_H */

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * hodp userspace provider: binds libibverbs to hodp devices.  Device and port
+ * queries and protection domains go straight to the kernel through uverbs.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "hodp.h"
+
+/* An out-of-tree driver owns no rdma_driver_id: match hodp* device names. */
+static const struct verbs_match_ent hodp_match_table[] = {
+	VERBS_NAME_MATCH("hodp", NULL),
+	{},
+};
+
+static int hodp_query_device(struct ibv_context *ctx,
+			     const struct ibv_query_device_ex_input *input,
+			     struct ibv_device_attr_ex *attr, size_t attr_size)
+{
+	struct ib_uverbs_ex_query_device_resp resp;
+	size_t resp_size = sizeof(resp);
+	uint64_t fw;
+	int ret;
+
+	ret = ibv_cmd_query_device_any(ctx, input, attr, attr_size, &resp,
+				       &resp_size);
+	if (ret)
+		return ret;
+
+	fw = resp.base.fw_ver;
+	snprintf(attr->orig_attr.fw_ver, sizeof(attr->orig_attr.fw_ver),
+		 "%u.%u.%u", (unsigned int)(fw >> 32) & 0xffff,
+		 (unsigned int)(fw >> 16) & 0xffff, (unsigned int)fw & 0xffff);
+	return 0;
+}
+
+static int hodp_query_port(struct ibv_context *ctx, uint8_t port,
+			   struct ibv_port_attr *attr)
+{
+	struct ibv_query_port cmd;
+
+	return ibv_cmd_query_port(ctx, port, attr, &cmd, sizeof(cmd));
+}
+
+static struct ibv_pd *hodp_alloc_pd(struct ibv_context *ctx)
+{
+	struct ib_uverbs_alloc_pd_resp resp;
+	struct ibv_alloc_pd cmd;
+	struct ibv_pd *pd;
+	int ret;
+
+	pd = calloc(1, sizeof(*pd));
+	if (!pd)
+		return NULL;
+
+	ret = ibv_cmd_alloc_pd(ctx, pd, &cmd, sizeof(cmd), &resp, sizeof(resp));
+	if (ret) {
+		free(pd);
+		errno = ret;
+		return NULL;
+	}
+	return pd;
+}
+
+static int hodp_dealloc_pd(struct ibv_pd *pd)
+{
+	int ret;
+
+	ret = ibv_cmd_dealloc_pd(pd);
+	if (ret)
+		return ret;
+
+	free(pd);
+	return 0;
+}
+
+static void hodp_free_context(struct ibv_context *ibctx)
+{
+	struct hodp_context *ctx = to_hctx(ibctx);
+
+	verbs_uninit_context(&ctx->ibv_ctx);
+	free(ctx);
+}
+
+static const struct verbs_context_ops hodp_ctx_ops = {
+	.alloc_pd = hodp_alloc_pd,
+	.dealloc_pd = hodp_dealloc_pd,
+	.free_context = hodp_free_context,
+	.query_device_ex = hodp_query_device,
+	.query_port = hodp_query_port,
+};
+
+static struct verbs_context *hodp_alloc_context(struct ibv_device *ibdev,
+						int cmd_fd, void *private_data)
+{
+	struct hodp_get_context_resp resp = {};
+	struct ibv_get_context cmd;
+	struct hodp_context *ctx;
+
+	ctx = verbs_init_and_alloc_context(ibdev, cmd_fd, ctx, ibv_ctx,
+					   RDMA_DRIVER_UNKNOWN);
+	if (!ctx)
+		return NULL;
+
+	if (ibv_cmd_get_context(&ctx->ibv_ctx, &cmd, sizeof(cmd),
+				&resp.ibv_resp, sizeof(resp)))
+		goto err_free;
+
+	if (resp.drv.abi_version != HODP_UVERBS_ABI_VERSION) {
+		verbs_err(&ctx->ibv_ctx, "hodp: kernel ABI %u, provider ABI %u\n",
+			  resp.drv.abi_version, HODP_UVERBS_ABI_VERSION);
+		errno = EPROTO;
+		goto err_free;
+	}
+
+	verbs_set_ops(&ctx->ibv_ctx, &hodp_ctx_ops);
+	return &ctx->ibv_ctx;
+
+err_free:
+	verbs_uninit_context(&ctx->ibv_ctx);
+	free(ctx);
+	return NULL;
+}
+
+static struct verbs_device *hodp_device_alloc(struct verbs_sysfs_dev *sysfs_dev)
+{
+	struct hodp_device *dev;
+
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return NULL;
+
+	dev->abi_version = sysfs_dev->abi_ver;
+	return &dev->ibv_dev;
+}
+
+static void hodp_uninit_device(struct verbs_device *verbs_device)
+{
+	free(to_hdev(&verbs_device->device));
+}
+
+static const struct verbs_device_ops hodp_dev_ops = {
+	.name = "hodp",
+	.match_min_abi_version = HODP_UVERBS_ABI_VERSION,
+	.match_max_abi_version = HODP_UVERBS_ABI_VERSION,
+	.match_table = hodp_match_table,
+	.alloc_device = hodp_device_alloc,
+	.uninit_device = hodp_uninit_device,
+	.alloc_context = hodp_alloc_context,
+};
+PROVIDER_DRIVER(hodp, hodp_dev_ops);
