@@ -1,0 +1,39 @@
+# hodp — top-level entry point.  Everything runs as root on a Debian 12/13 host;
+# the kernel parts are built for, and tested in, a QEMU guest (tests/vm/).
+#
+#   make           build hodp.ko, the provider and userspace for the guest
+#   make demo      boot a guest and show hodp at work
+#   make check     run every test suite (ends with "N passed, N failed, N skipped")
+#   make shell     interactive shell in a fresh guest with hodp0 up
+#   make image     build (or reuse) the cached guest image and rdma-core tree
+#   make clean     remove build/ and the module's Kbuild output
+#   make distclean clean, and drop the cache ($(HODP_CACHE))
+
+HODP_CACHE ?= /var/cache/hodp
+export HODP_CACHE
+
+all: build
+
+build:
+	tests/vm/build
+
+image:
+	tests/vm/image
+
+check:
+	tests/check $(SUITES)
+
+demo: build
+	HODP_NO_BUILD=1 tests/vm/run userspace/demo.sh
+
+shell: build
+	HODP_NO_BUILD=1 tests/vm/run -i
+
+clean:
+	rm -rf build
+	cd kernel && rm -rf *.o *.ko *.mod *.mod.c .*.cmd *.order *.symvers .module-common.o
+
+distclean: clean
+	rm -rf $(HODP_CACHE)
+
+.PHONY: all build image check demo shell clean distclean

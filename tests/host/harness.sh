@@ -1,0 +1,35 @@
+#!/bin/bash
+# The guest harness itself (runs on the host): tests/vm/run's contract.
+. "$(dirname "$0")/../lib/tap.sh"
+cd "$(dirname "$0")/../.."
+run=tests/vm/run
+
+check "a command that succeeds exits 0" $run true
+$run false; rc=$?
+check "tests/vm/run false exits non-zero" test $rc -ne 0
+$run sh -c 'exit 7'; rc=$?
+check "the command's exit status passes through" test $rc -eq 7
+out=$($run printf '%s|' "a b" 'c$d' "")
+check "arguments arrive unsplit and unexpanded" test "$out" = 'a b|c$d||'
+out=$($run pwd)
+check "the working directory is the project root" test "$out" = /project
+out=$($run sh -c 'lsmod | grep -q "^hodp " && lsmod | grep -q "^ib_uverbs " &&
+	ip -br addr show veth0 | grep -q 10.99.0.1/24 &&
+	ip -br addr show veth1 | grep -q 10.99.0.2/24 &&
+	rdma link show hodp0/1 | grep -q "netdev veth0" &&
+	ibv_devinfo -v -d hodp0 | grep -q "GID\[  1\]:.*::ffff:10.99.0.1, RoCE v2" && echo ready')
+check "guest has hodp0 on veth0, veth pair and GID 1" test "$out" = ready
+
+marker=/etc/hodp-harness-marker-$$
+$run sh -c "echo x > $marker" >/dev/null
+out=$($run sh -c "test -e $marker && echo leaked || echo clean")
+check "each boot starts from a clean image" test "$out" = clean
+
+$run sh -c 'echo "<4>WARNING: hodp harness self-test report" > /dev/kmsg'; rc=$?
+check "a kernel report in the guest log fails the run" test $rc -ne 0
+check "the guest kernel log is left in build/vm/dmesg.log" \
+	grep -q "hodp harness self-test report" build/vm/dmesg.log
+$run true >/dev/null
+check "the next clean run passes again" \
+	bash -c '! grep -q "hodp harness self-test report" build/vm/dmesg.log'
+tap_done

@@ -1,0 +1,48 @@
+# Test-anything output for guest suites written in bash.  Sourced.
+# A suite prints one line per test: "ok N - name", "not ok N - name" or
+# "ok N - name # SKIP why"; tests/check counts them.
+_tap_n=0
+_tap_failed=0
+
+# pass NAME / fail NAME [DETAIL...] / skip NAME WHY
+pass() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $1"; }
+fail() {
+	_tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $1"
+	shift
+	[ $# -eq 0 ] || printf '#   %s\n' "$@"
+}
+skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $1 # SKIP $2"; }
+
+# check NAME CMD...: passes when CMD exits 0; its output is shown on failure.
+check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$* ->" "$out"; fi
+}
+
+# check_fails NAME PATTERN CMD...: passes when CMD fails and says PATTERN.
+check_fails() {
+	local name=$1 pattern=$2 out
+	shift 2
+	if out=$("$@" 2>&1); then
+		fail "$name" "$* unexpectedly succeeded" "$out"
+	elif ! grep -qiE -- "$pattern" <<< "$out"; then
+		fail "$name" "$* failed without /$pattern/:" "$out"
+	else
+		pass "$name"
+	fi
+}
+
+# wait_for SECONDS CMD...: retries CMD every 0.1 s until it succeeds.
+wait_for() {
+	local tries=$(($1 * 10))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		tries=$((tries - 1))
+		[ $tries -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+tap_done() { exit $((_tap_failed > 0)); }

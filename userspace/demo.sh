@@ -1,0 +1,25 @@
+#!/bin/bash
+# make demo: runs in a fresh guest (tests/vm/run) and shows what hodp does.
+set -e
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "hodp0 is an RDMA link on veth0 (rdma link add hodp0 type hodp netdev veth0)"
+rdma link show
+step "libibverbs finds it through the hodp provider"
+ibv_devices
+step "device and port (RoCEv2 GIDs from veth0's addresses)"
+ibv_devinfo -v -d hodp0 | grep -E 'hca_id|transport|fw_ver|node_guid|max_qp:|max_mr_size|state|active_mtu|link_layer|GID'
+step "the port follows the carrier: veth1 down, then up"
+ip link set veth1 down
+sleep 0.5
+ibv_devinfo -d hodp0 | grep -E 'state'
+ip link set veth1 up
+sleep 0.5
+ibv_devinfo -d hodp0 | grep -E 'state'
+step "a second device on veth1, then its removal"
+rdma link add hodp1 type hodp netdev veth1
+sleep 0.5
+ibv_devices
+rdma link delete hodp1
+step "protection domains through the provider"
+build/guest/bin/pd_basic hodp0
