@@ -6,6 +6,7 @@
 #   make check     run every test suite (ends with "N passed, N failed, N skipped")
 #   make shell     interactive shell in a fresh guest with hodp0 up
 #   make image     build (or reuse) the cached guest image and rdma-core tree
+#   make lint      W=1 + sparse build and checkpatch --strict of the kernel code
 #   make clean     remove build/ and the module's Kbuild output
 #   make distclean clean, and drop the cache ($(HODP_CACHE))
 
@@ -13,6 +14,9 @@ HODP_CACHE ?= /var/cache/hodp
 export HODP_CACHE
 
 all: build
+
+lint:
+	tests/vm/lint
 
 build:
 	tests/vm/build
@@ -36,4 +40,4 @@ clean:
 distclean: clean
 	rm -rf $(HODP_CACHE)
 
-.PHONY: all build image check demo shell clean distclean
+.PHONY: all lint build image check demo shell clean distclean
