@@ -31,18 +31,18 @@ check "active MTU 4096 at netdev MTU 9000" bash -c "ibv_devinfo -d hodp0 | grep 
 ip link set veth0 mtu 1500
 
 # Port state and events follow the carrier (veth0 loses it when veth1 goes down).
-$bin/async_events hodp0 PORT_ERR 20 > /tmp/ev_err &
-ev=$!
-wait_for 10 grep -q ready /tmp/ev_err
-ip link set veth1 down
-check "port goes down with the carrier" wait_for 10 port_state PORT_DOWN
-check "PORT_ERR event on carrier loss" wait $ev
-$bin/async_events hodp0 PORT_ACTIVE 20 > /tmp/ev_up &
-ev=$!
-wait_for 10 grep -q ready /tmp/ev_up
-ip link set veth1 up
-check "port comes back with the carrier" wait_for 10 port_state PORT_ACTIVE
-check "PORT_ACTIVE event on carrier return" wait $ev
+# carrier_step UP|DOWN STATE EVENT: toggle veth1, expect STATE and EVENT on hodp0.
+carrier_step() {
+	local how=$1 state=$2 event=$3 ev
+	$bin/async_events hodp0 "$event" 20 > /tmp/ev_$event &
+	ev=$!
+	wait_for 10 grep -q ready /tmp/ev_$event
+	ip link set veth1 "${how,,}"
+	check "port state $state when the carrier goes ${how,,}" wait_for 10 port_state "$state"
+	check "$event event when the carrier goes ${how,,}" wait $ev
+}
+carrier_step DOWN PORT_DOWN PORT_ERR
+carrier_step UP PORT_ACTIVE PORT_ACTIVE
 
 # GIDs follow the netdev's addresses.
 ip addr add 10.99.7.1/24 dev veth0
