@@ -8,6 +8,7 @@
 
 #include <linux/netdevice.h>
 #include <rdma/ib_verbs.h>
+#include <rdma/uverbs_ioctl.h>
 
 #define HODP_LINK_TYPE		"hodp"
 #define HODP_VENDOR_ID		0xffffff	/* no OUI: a software device */
@@ -60,6 +61,15 @@ static inline struct hodp_dev *to_hdev(struct ib_device *ibdev)
 static inline struct hodp_ucontext *to_huc(struct ib_ucontext *ibuc)
 {
 	return container_of(ibuc, struct hodp_ucontext, ibuc);
+}
+
+/* The user context a verb's udata belongs to; NULL for kernel callers. */
+static inline struct ib_ucontext *hodp_udata_ucontext(struct ib_udata *udata)
+{
+	struct hodp_ucontext *huc =
+		rdma_udata_to_drv_context(udata, struct hodp_ucontext, ibuc);
+
+	return huc ? &huc->ibuc : NULL;
 }
 
 static inline struct hodp_pd *to_hpd(struct ib_pd *ibpd)

@@ -11,6 +11,8 @@
 #include <rdma/hodp-abi.h>
 
 #include "hodp.h"
+#include "hodp_cq.h"
+#include "hodp_queue.h"
 
 /* Largest RoCEv2 header stack around a payload: IPv6, UDP, BTH, RETH, ImmDt, ICRC. */
 #define HODP_MAX_HDR_LEN	(40 + 8 + 12 + 16 + 4 + 4)
@@ -116,17 +118,25 @@ static const struct ib_device_ops hodp_dev_ops = {
 	.uverbs_abi_ver = HODP_UVERBS_ABI_VERSION,
 
 	.alloc_pd = hodp_alloc_pd,
+	.create_cq = hodp_create_cq,
 	.alloc_ucontext = hodp_alloc_ucontext,
 	.dealloc_driver = hodp_dealloc_driver,
 	.dealloc_pd = hodp_dealloc_pd,
 	.dealloc_ucontext = hodp_dealloc_ucontext,
+	.destroy_cq = hodp_destroy_cq,
 	.get_dev_fw_str = hodp_get_dev_fw_str,
 	.get_link_layer = hodp_get_link_layer,
 	.get_port_immutable = hodp_get_port_immutable,
+	.mmap = hodp_mmap,
+	.mmap_free = hodp_mmap_free,
+	.poll_cq = hodp_poll_cq,
 	.query_device = hodp_query_device,
 	.query_pkey = hodp_query_pkey,
 	.query_port = hodp_query_port,
+	.req_notify_cq = hodp_req_notify_cq,
+	.resize_user_cq = hodp_resize_cq,
 
+	INIT_RDMA_OBJ_SIZE(ib_cq, hodp_cq, ibcq),
 	INIT_RDMA_OBJ_SIZE(ib_pd, hodp_pd, ibpd),
 	INIT_RDMA_OBJ_SIZE(ib_ucontext, hodp_ucontext, ibuc),
 };
@@ -225,6 +235,9 @@ int hodp_device_add(const char *ibdev_name, struct net_device *ndev)
 	ibdev->num_comp_vectors = num_possible_cpus();
 	ibdev->local_dma_lkey = 0;
 	ibdev->link_ops = &hodp_link_ops;
+	/* Zero-WR post_send is the provider's doorbell; these two are write() commands. */
+	ibdev->uverbs_cmd_mask |= BIT_ULL(IB_USER_VERBS_CMD_POST_SEND) |
+				  BIT_ULL(IB_USER_VERBS_CMD_REQ_NOTIFY_CQ);
 	addrconf_addr_eui48((u8 *)&ibdev->node_guid, ndev->dev_addr);
 	hodp_init_attr(hdev);
 	ib_set_device_ops(ibdev, &hodp_dev_ops);

@@ -87,10 +87,16 @@ static void hodp_free_context(struct ibv_context *ibctx)
 
 static const struct verbs_context_ops hodp_ctx_ops = {
 	.alloc_pd = hodp_alloc_pd,
+	.create_cq = hodp_create_cq,
+	.create_cq_ex = hodp_create_cq_ex,
 	.dealloc_pd = hodp_dealloc_pd,
+	.destroy_cq = hodp_destroy_cq,
+	.poll_cq = hodp_poll_cq,
 	.free_context = hodp_free_context,
 	.query_device_ex = hodp_query_device,
 	.query_port = hodp_query_port,
+	.req_notify_cq = hodp_req_notify_cq,
+	.resize_cq = hodp_resize_cq,
 };
 
 static struct verbs_context *hodp_alloc_context(struct ibv_device *ibdev,

@@ -3,6 +3,8 @@
 #ifndef HODP_PROVIDER_H
 #define HODP_PROVIDER_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <infiniband/driver.h>
 #include <rdma/hodp-abi.h>
 
@@ -15,7 +17,39 @@ struct hodp_context {
 	struct verbs_context ibv_ctx;
 };
 
+/* A ring mapped from the kernel (see include/uapi/rdma/hodp-abi.h). */
+struct hodp_uring {
+	struct hodp_ring *ring;
+	void *slots;
+	uint32_t num_entries;
+	uint32_t stride;
+	size_t map_size;
+};
+
+struct hodp_cq {
+	struct verbs_cq vcq;
+	pthread_spinlock_t lock;
+	struct hodp_uring q;
+	uint32_t cons;			/* our consumer index */
+	const struct hodp_cqe *cur;	/* the completion being read (extended poll) */
+};
+
 /* Generic uverbs commands with hodp's driver data appended. */
+struct hodp_create_cq_cmd_resp {
+	struct ib_uverbs_create_cq_resp ibv_resp;
+	struct hodp_create_cq_resp drv;
+};
+
+struct hodp_create_cq_ex_cmd_resp {
+	struct ib_uverbs_ex_create_cq_resp ibv_resp;
+	struct hodp_create_cq_resp drv;
+};
+
+struct hodp_resize_cq_cmd_resp {
+	struct ib_uverbs_resize_cq_resp ibv_resp;
+	struct hodp_resize_cq_resp drv;
+};
+
 struct hodp_get_context_resp {
 	struct ib_uverbs_get_context_resp ibv_resp;
 	struct hodp_alloc_ucontext_resp drv;
@@ -30,5 +64,41 @@ static inline struct hodp_context *to_hctx(struct ibv_context *ibctx)
 {
 	return container_of(ibctx, struct hodp_context, ibv_ctx.context);
 }
+
+static inline struct hodp_cq *to_hcq(struct ibv_cq *ibcq)
+{
+	return container_of(ibcq, struct hodp_cq, vcq.cq);
+}
+
+/* Index written by the other side, ordered before reading the slots it covers. */
+static inline uint32_t hodp_load_index(const uint32_t *index)
+{
+	return atomic_load_explicit((_Atomic(uint32_t) *)index, memory_order_acquire);
+}
+
+/* Publish our index after the slot accesses before it. */
+static inline void hodp_store_index(uint32_t *index, uint32_t value)
+{
+	atomic_store_explicit((_Atomic(uint32_t) *)index, value, memory_order_release);
+}
+
+static inline void *hodp_uring_slot(const struct hodp_uring *q, uint32_t index)
+{
+	return (char *)q->slots + (size_t)(index & (q->num_entries - 1)) * q->stride;
+}
+
+int hodp_uring_map(struct ibv_context *ctx, struct hodp_uring *q,
+		   const struct hodp_ring_info *info);
+void hodp_uring_unmap(struct hodp_uring *q);
+
+/* cq.c */
+struct ibv_cq *hodp_create_cq(struct ibv_context *ctx, int cqe,
+			      struct ibv_comp_channel *channel, int comp_vector);
+struct ibv_cq_ex *hodp_create_cq_ex(struct ibv_context *ctx,
+				    struct ibv_cq_init_attr_ex *attr);
+int hodp_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc);
+int hodp_req_notify_cq(struct ibv_cq *ibcq, int solicited_only);
+int hodp_resize_cq(struct ibv_cq *ibcq, int cqe);
+int hodp_destroy_cq(struct ibv_cq *ibcq);
 
 #endif /* HODP_PROVIDER_H */

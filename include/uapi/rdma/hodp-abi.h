@@ -1,7 +1,16 @@
 /* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-2-Clause) */
 /*
  * hodp kernel <-> userspace provider ABI.  One copy, included by kernel/ and
- * providers/hodp.  Every structure is naturally aligned and padded to 8 bytes.
+ * providers/hodp.  Every structure is naturally aligned and a multiple of 8
+ * bytes.
+ *
+ * Queues are rings in memory the kernel allocates and userspace maps: a
+ * struct hodp_ring header, then num_entries slots of stride bytes.  Indices
+ * run freely and are masked with num_entries - 1 (a power of two).  Only the
+ * producer writes producer, only the consumer writes consumer.
+ *
+ *   SQ, RQ, SRQ: the provider produces work requests, the kernel consumes.
+ *   CQ: the kernel produces completions, the provider consumes.
  */
 #ifndef HODP_ABI_USER_H
 #define HODP_ABI_USER_H
@@ -11,8 +20,124 @@
 /* Bumped on any incompatible change; the provider matches it exactly. */
 #define HODP_UVERBS_ABI_VERSION 1
 
+#define HODP_RING_HDR_SIZE	256	/* slots start here, cache-line aligned */
+
+struct hodp_ring {
+	__u32 producer;
+	__u32 reserved0[15];
+	__u32 consumer;
+	__u32 reserved1[15];
+	/*
+	 * SQ only: set by the kernel when its requester has gone idle; the
+	 * provider rings the doorbell (a zero-WR post_send) only then.
+	 */
+	__u32 doorbell;
+	__u32 reserved2[31];
+};
+
+struct hodp_sge {
+	__aligned_u64 addr;
+	__u32 length;
+	__u32 lkey;
+};
+
+/* A send queue slot; SGEs, or inline data, follow the header. */
+struct hodp_send_wqe {
+	__aligned_u64 wr_id;
+	__u32 opcode;		/* enum ib_uverbs_wr_opcode */
+	__u32 send_flags;	/* IB_UVERBS_SEND_* */
+	__u32 num_sge;
+	__u32 inline_len;	/* bytes of inline data (IB_UVERBS_SEND_INLINE) */
+	__u32 imm_data;		/* big-endian immediate, or rkey to invalidate */
+	__u32 reserved;
+	union {
+		struct {
+			__aligned_u64 remote_addr;
+			__u32 rkey;
+			__u32 reserved;
+		} rdma;
+		struct {
+			__aligned_u64 remote_addr;
+			__aligned_u64 compare_add;
+			__aligned_u64 swap;
+			__u32 rkey;
+			__u32 reserved;
+		} atomic;
+		struct {
+			__u32 ah_num;
+			__u32 remote_qpn;
+			__u32 remote_qkey;
+			__u32 reserved;
+		} ud;
+	} wr;
+	struct hodp_sge sge[];
+};
+
+/* A receive queue (or SRQ) slot. */
+struct hodp_recv_wqe {
+	__aligned_u64 wr_id;
+	__u32 num_sge;
+	__u32 reserved;
+	struct hodp_sge sge[];
+};
+
+/* A completion queue slot. */
+struct hodp_cqe {
+	__aligned_u64 wr_id;
+	__u32 status;		/* enum ib_wc_status */
+	__u32 opcode;		/* enum ib_uverbs_wc_opcode */
+	__u32 vendor_err;
+	__u32 byte_len;
+	__u32 imm_data;		/* big-endian immediate, or invalidated rkey */
+	__u32 qp_num;
+	__u32 src_qp;
+	__u32 wc_flags;		/* IB_WC_* flags as ibv_wc_flags */
+	__u16 pkey_index;
+	__u16 slid;
+	__u8 sl;
+	__u8 dlid_path_bits;
+	__u8 port_num;
+	__u8 network_hdr_type;
+	__u32 reserved[3];
+};
+
+/* Where a ring is and what it holds. */
+struct hodp_ring_info {
+	__aligned_u64 mmap_offset;
+	__u32 mmap_size;
+	__u32 num_entries;
+	__u32 stride;
+	__u32 reserved;
+};
+
 struct hodp_alloc_ucontext_resp {
 	__u32 abi_version;
+	__u32 reserved;
+};
+
+struct hodp_create_cq_resp {
+	struct hodp_ring_info cq;
+};
+
+struct hodp_resize_cq_resp {
+	struct hodp_ring_info cq;
+};
+
+struct hodp_create_qp_resp {
+	struct hodp_ring_info sq;
+	struct hodp_ring_info rq;	/* num_entries 0: the QP uses an SRQ */
+	__u32 max_inline_data;
+	__u32 reserved;
+};
+
+struct hodp_create_srq_resp {
+	struct hodp_ring_info srq;
+	__u32 srq_num;
+	__u32 reserved;
+};
+
+struct hodp_create_ah_resp {
+	__u32 ah_num;
 	__u32 reserved;
 };
 
