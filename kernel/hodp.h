@@ -43,6 +43,16 @@ struct hodp_dev {
 	struct list_head list;		/* on the module's device list */
 	atomic_t num_ucontext;
 	atomic_t num_pd;
+	atomic_t num_qp;
+	atomic_t num_srq;
+
+	/* Objects the data path finds by number: keys, QPNs, AH numbers. */
+	struct xarray mr_xa;
+	struct xarray qp_xa;
+	struct xarray ah_xa;
+	u32 next_qpn;
+
+	atomic64_t rx_dropped;		/* malformed or unroutable packets */
 };
 
 struct hodp_ucontext {
@@ -85,6 +95,14 @@ void hodp_device_list_del(struct hodp_dev *hdev);
 /* hodp_device.c */
 int hodp_device_add(const char *ibdev_name, struct net_device *ndev);
 void hodp_port_event(struct hodp_dev *hdev, enum ib_event_type type);
+enum ib_mtu hodp_port_mtu(struct hodp_dev *hdev);
+
+/* hodp_engine.c */
+int hodp_engine_init(void);
+void hodp_engine_exit(void);
+
+/* hodp_net.c: a RoCEv2 packet (data at the IP header) arrived for @hdev. */
+void hodp_rcv(struct hodp_dev *hdev, struct sk_buff *skb, bool local);
 
 /* hodp_ucontext.c */
 int hodp_alloc_ucontext(struct ib_ucontext *ibuc, struct ib_udata *udata);

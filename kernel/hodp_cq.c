@@ -2,8 +2,9 @@
 /*
  * Completion queues: the engine produces completions into the ring.  A user
  * CQ holds struct hodp_cqe slots the provider polls straight from its
- * mapping; a kernel CQ holds struct ib_wc slots that hodp_poll_cq() copies.  Overflow raises IB_EVENT_CQ_ERR and drops the completion;
- * the caller moves its QP to the error state.
+ * mapping; a kernel CQ holds struct ib_wc slots that hodp_poll_cq() copies.
+ * Overflow raises IB_EVENT_CQ_ERR and drops the completion; the caller moves
+ * its QP to the error state.
  */
 #include <rdma/uverbs_ioctl.h>
 

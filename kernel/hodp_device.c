@@ -11,8 +11,13 @@
 #include <rdma/hodp-abi.h>
 
 #include "hodp.h"
+#include "hodp_ah.h"
 #include "hodp_cq.h"
+#include "hodp_mr.h"
+#include "hodp_pkt.h"
+#include "hodp_qp.h"
 #include "hodp_queue.h"
+#include "hodp_srq.h"
 
 /* Largest RoCEv2 header stack around a payload: IPv6, UDP, BTH, RETH, ImmDt, ICRC. */
 #define HODP_MAX_HDR_LEN	(40 + 8 + 12 + 16 + 4 + 4)
@@ -24,6 +29,11 @@ static enum ib_mtu hodp_netdev_mtu(const struct net_device *ndev)
 	if (payload < 256)
 		return IB_MTU_256;
 	return ib_mtu_int_to_enum(payload);
+}
+
+enum ib_mtu hodp_port_mtu(struct hodp_dev *hdev)
+{
+	return hodp_netdev_mtu(hdev->ndev);
 }
 
 static int hodp_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,
@@ -108,6 +118,11 @@ static void hodp_dealloc_driver(struct ib_device *ibdev)
 {
 	struct hodp_dev *hdev = to_hdev(ibdev);
 
+	hodp_net_detach(hdev);
+	WARN_ON(!xa_empty(&hdev->mr_xa) || !xa_empty(&hdev->qp_xa) || !xa_empty(&hdev->ah_xa));
+	xa_destroy(&hdev->mr_xa);
+	xa_destroy(&hdev->qp_xa);
+	xa_destroy(&hdev->ah_xa);
 	hodp_device_list_del(hdev);
 	netdev_put(hdev->ndev, &hdev->ndev_tracker);
 }
@@ -118,26 +133,48 @@ static const struct ib_device_ops hodp_dev_ops = {
 	.uverbs_abi_ver = HODP_UVERBS_ABI_VERSION,
 
 	.alloc_pd = hodp_alloc_pd,
-	.create_cq = hodp_create_cq,
 	.alloc_ucontext = hodp_alloc_ucontext,
+	.create_ah = hodp_create_ah,
+	.create_cq = hodp_create_cq,
+	.create_qp = hodp_create_qp,
+	.create_srq = hodp_create_srq,
+	.create_user_ah = hodp_create_ah,
 	.dealloc_driver = hodp_dealloc_driver,
 	.dealloc_pd = hodp_dealloc_pd,
 	.dealloc_ucontext = hodp_dealloc_ucontext,
+	.dereg_mr = hodp_dereg_mr,
+	.destroy_ah = hodp_destroy_ah,
 	.destroy_cq = hodp_destroy_cq,
+	.destroy_qp = hodp_destroy_qp,
+	.destroy_srq = hodp_destroy_srq,
 	.get_dev_fw_str = hodp_get_dev_fw_str,
+	.get_dma_mr = hodp_get_dma_mr,
 	.get_link_layer = hodp_get_link_layer,
 	.get_port_immutable = hodp_get_port_immutable,
 	.mmap = hodp_mmap,
 	.mmap_free = hodp_mmap_free,
+	.modify_qp = hodp_modify_qp,
+	.modify_srq = hodp_modify_srq,
 	.poll_cq = hodp_poll_cq,
+	.post_recv = hodp_post_recv,
+	.post_send = hodp_post_send,
+	.post_srq_recv = hodp_post_srq_recv,
+	.query_ah = hodp_query_ah,
 	.query_device = hodp_query_device,
 	.query_pkey = hodp_query_pkey,
 	.query_port = hodp_query_port,
+	.query_qp = hodp_query_qp,
+	.query_srq = hodp_query_srq,
+	.reg_user_mr = hodp_reg_user_mr,
 	.req_notify_cq = hodp_req_notify_cq,
+	.rereg_user_mr = hodp_rereg_user_mr,
 	.resize_user_cq = hodp_resize_cq,
 
+	INIT_RDMA_OBJ_SIZE(ib_ah, hodp_ah, ibah),
 	INIT_RDMA_OBJ_SIZE(ib_cq, hodp_cq, ibcq),
 	INIT_RDMA_OBJ_SIZE(ib_pd, hodp_pd, ibpd),
+	INIT_RDMA_OBJ_SIZE(ib_qp, hodp_qp, ibqp),
+	INIT_RDMA_OBJ_SIZE(ib_srq, hodp_srq, ibsrq),
 	INIT_RDMA_OBJ_SIZE(ib_ucontext, hodp_ucontext, ibuc),
 };
 
@@ -154,7 +191,8 @@ static void hodp_init_attr(struct hodp_dev *hdev)
 	attr->hw_ver = HODP_HW_VER;
 	attr->max_qp = HODP_MAX_QP;
 	attr->max_qp_wr = HODP_MAX_QP_WR;
-	attr->device_cap_flags = IB_DEVICE_SYS_IMAGE_GUID | IB_DEVICE_PORT_ACTIVE_EVENT;
+	attr->device_cap_flags = IB_DEVICE_SYS_IMAGE_GUID | IB_DEVICE_PORT_ACTIVE_EVENT |
+				 IB_DEVICE_RC_RNR_NAK_GEN;
 	attr->kernel_cap_flags = IBK_ALLOW_USER_UNREG;
 	attr->max_send_sge = HODP_MAX_SGE;
 	attr->max_recv_sge = HODP_MAX_SGE;
@@ -227,6 +265,9 @@ int hodp_device_add(const char *ibdev_name, struct net_device *ndev)
 
 	netdev_hold(ndev, &hdev->ndev_tracker, GFP_KERNEL);
 	hdev->ndev = ndev;
+	xa_init_flags(&hdev->mr_xa, XA_FLAGS_ALLOC1);
+	xa_init_flags(&hdev->qp_xa, XA_FLAGS_ALLOC);
+	xa_init_flags(&hdev->ah_xa, XA_FLAGS_ALLOC1);
 	hodp_device_list_add(hdev);
 
 	strscpy(ibdev->node_desc, "hodp", sizeof(ibdev->node_desc));
@@ -243,6 +284,9 @@ int hodp_device_add(const char *ibdev_name, struct net_device *ndev)
 	ib_set_device_ops(ibdev, &hodp_dev_ops);
 
 	err = ib_device_set_netdev(ibdev, ndev, 1);
+	if (err)
+		goto err_dealloc;
+	err = hodp_net_attach(hdev);
 	if (err)
 		goto err_dealloc;
 

@@ -7,6 +7,7 @@
 #include <rdma/rdma_netlink.h>
 
 #include "hodp.h"
+#include "hodp_pkt.h"
 
 /* Every device this module created and whose dealloc_driver has not yet run. */
 static LIST_HEAD(hodp_devices);
@@ -89,6 +90,8 @@ static int hodp_netdev_event(struct notifier_block *nb, unsigned long event, voi
 
 	switch (event) {
 	case NETDEV_UNREGISTER:
+		/* RTNL is held here: let go of the netdev's receive path now. */
+		hodp_net_detach_locked(hdev);
 		ib_unregister_device_queued(&hdev->ib_dev);
 		break;
 	case NETDEV_UP:
@@ -113,9 +116,14 @@ static int __init hodp_init(void)
 {
 	int err;
 
-	err = register_netdevice_notifier(&hodp_netdev_notifier);
+	err = hodp_engine_init();
 	if (err)
 		return err;
+	err = register_netdevice_notifier(&hodp_netdev_notifier);
+	if (err) {
+		hodp_engine_exit();
+		return err;
+	}
 
 	rdma_link_register(&hodp_link_ops);
 	pr_info("loaded\n");
@@ -128,6 +136,7 @@ static void __exit hodp_exit(void)
 	rdma_link_unregister(&hodp_link_ops);
 	hodp_device_remove_all();
 	unregister_netdevice_notifier(&hodp_netdev_notifier);
+	hodp_engine_exit();
 	pr_info("unloaded\n");
 }
 

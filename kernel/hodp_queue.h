@@ -35,12 +35,14 @@ static inline void *hodp_queue_slot(const struct hodp_queue *q, u32 index)
  */
 static inline u32 hodp_queue_load(const u32 *index)
 {
+	/* Pairs with the other side's release of the index after its slot writes. */
 	return smp_load_acquire(index);
 }
 
 /* Publish an index after the slot accesses before it. */
 static inline void hodp_queue_store(u32 *index, u32 value)
 {
+	/* Pairs with the other side's acquire before it reads the slots. */
 	smp_store_release(index, value);
 }
 

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Completer: acknowledgements, NAKs, READ responses and atomic replies for
+ * the RC requester; the retry timer; in-order completion of send WQEs; and
+ * the flush of the send queue in the error state.
+ */
+#include "hodp.h"
+#include "hodp_cq.h"
+#include "hodp_engine.h"
+#include "hodp_mr.h"
+#include "hodp_pkt.h"
+
+unsigned long hodp_comp_timeout_jiffies(struct hodp_qp *qp)
+{
+	/* 4.096 µs * 2^timeout; 0 means wait forever. */
+	if (!qp->timeout)
+		return MAX_JIFFY_OFFSET;
+	return max_t(unsigned long, 1, nsecs_to_jiffies(4096ULL << qp->timeout));
+}
+
+/* The IB RNR timer encoding (min_rnr_timer and the RNR NAK's AETH), in µs. */
+static const u32 hodp_rnr_usecs[32] = {
+	655360, 10, 20, 30, 40, 60, 80, 120, 160, 240, 320, 480, 640, 960, 1280, 1920,
+	2560, 3840, 5120, 7680, 10240, 15360, 20480, 30720, 40960, 61440, 81920, 122880,
+	163840, 245760, 327680, 491520,
+};
+
+static enum ib_wc_opcode hodp_send_wc_opcode(u32 wr_opcode)
+{
+	switch (wr_opcode) {
+	case IB_WR_RDMA_WRITE:
+	case IB_WR_RDMA_WRITE_WITH_IMM:
+		return IB_WC_RDMA_WRITE;
+	case IB_WR_RDMA_READ:
+		return IB_WC_RDMA_READ;
+	case IB_WR_ATOMIC_CMP_AND_SWP:
+		return IB_WC_COMP_SWAP;
+	case IB_WR_ATOMIC_FETCH_AND_ADD:
+		return IB_WC_FETCH_ADD;
+	default:
+		return IB_WC_SEND;
+	}
+}
+
+/* Post completions for finished WQEs at the head of the SQ, in order. */
+static bool hodp_comp_retire(struct hodp_qp *qp)
+{
+	bool progress = false;
+
+	while (qp->sq_head != qp->sq_next) {
+		struct hodp_swqe *sw = hodp_sq_state(qp, qp->sq_head);
+		struct hodp_send_wqe *wqe = hodp_sq_wqe(qp, qp->sq_head);
+
+		if (sw->state != HODP_SWQE_DONE)
+			break;
+		if (sw->signaled || sw->wc_status != IB_WC_SUCCESS) {
+			struct hodp_cqe cqe = {
+				.wr_id = wqe->wr_id,
+				.status = sw->wc_status,
+				.opcode = hodp_send_wc_opcode(wqe->opcode),
+				.byte_len = sw->length,
+			};
+
+			hodp_qp_complete(qp, qp->scq, &cqe, false);
+		}
+		qp->sq_head++;
+		progress = true;
+	}
+	if (progress)
+		hodp_queue_store(&qp->sq.ring->consumer, qp->sq_head);
+	return progress;
+}
+
+static void hodp_comp_done(struct hodp_qp *qp, struct hodp_swqe *sw, enum ib_wc_status status)
+{
+	if (sw->rd_atomic)
+		qp->rd_atomic_inflight--;
+	sw->state = HODP_SWQE_DONE;
+	sw->wc_status = status;
+	if (status != IB_WC_SUCCESS)
+		hodp_qp_error(qp);
+}
+
+static void hodp_comp_arm_timer(struct hodp_qp *qp)
+{
+	if (qp->acked_psn == qp->req_psn)
+		timer_delete(&qp->retry_timer);
+	else if (qp->timeout)
+		mod_timer(&qp->retry_timer, jiffies + hodp_comp_timeout_jiffies(qp));
+}
+
+/* The oldest WQE still waiting for the responder, or NULL. */
+static struct hodp_swqe *hodp_comp_oldest(struct hodp_qp *qp, u32 *index)
+{
+	u32 i;
+
+	for (i = qp->sq_head; i != qp->sq_next; i++) {
+		struct hodp_swqe *sw = hodp_sq_state(qp, i);
+
+		if (sw->state != HODP_SWQE_DONE) {
+			*index = i;
+			return sw;
+		}
+	}
+	return NULL;
+}
+
+/* Everything up to and including @psn is acknowledged (a coalesced ACK). */
+static void hodp_comp_ack(struct hodp_qp *qp, u32 psn)
+{
+	u32 i;
+
+	/* Not sent yet, or older than what is already acknowledged: ignore. */
+	if (hodp_psn_diff(psn, qp->req_psn) >= 0 ||
+	    hodp_psn_diff(psn, qp->acked_psn) < 0)
+		return;
+
+	for (i = qp->sq_head; i != qp->sq_next; i++) {
+		struct hodp_swqe *sw = hodp_sq_state(qp, i);
+
+		if (sw->state == HODP_SWQE_DONE)
+			continue;
+		if (hodp_psn_diff(sw->last_psn, psn) > 0)
+			break;
+		if (sw->rd_atomic) {
+			/* Acknowledged past a READ or atomic whose reply never came. */
+			hodp_req_rewind(qp, sw->first_psn +
+					sw->resp_done / qp->mtu);
+			qp->acked_psn = hodp_psn_add(sw->first_psn, sw->resp_done / qp->mtu);
+			return;
+		}
+		hodp_comp_done(qp, sw, IB_WC_SUCCESS);
+	}
+	qp->acked_psn = hodp_psn_add(psn, 1);
+	qp->retry_left = qp->retry_cnt;
+	qp->rnr_left = qp->rnr_retry;
+}
+
+static void hodp_comp_read_response(struct hodp_qp *qp, struct sk_buff *skb)
+{
+	struct hodp_pkt *pkt = hodp_pkt(skb);
+	struct hodp_send_wqe *wqe;
+	struct hodp_swqe *sw;
+	u32 index;
+	int err;
+
+	hodp_comp_ack(qp, hodp_psn_add(pkt->psn, HODP_PSN_MASK));	/* psn - 1 */
+	sw = hodp_comp_oldest(qp, &index);
+	if (!sw)
+		return;
+	wqe = hodp_sq_wqe(qp, index);
+	/* Only the response we wait for; duplicates and gaps are left to the timer. */
+	if (wqe->opcode != IB_WR_RDMA_READ ||
+	    pkt->psn != hodp_psn_add(sw->first_psn, sw->resp_done / qp->mtu))
+		return;
+	if (pkt->paylen > sw->length - sw->resp_done ||
+	    (!(pkt->flags & HODP_F_LAST) && pkt->paylen != qp->mtu)) {
+		hodp_comp_done(qp, sw, IB_WC_BAD_RESP_ERR);
+		return;
+	}
+
+	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, sw->resp_done,
+			    hodp_pkt_payload(skb), pkt->paylen, HODP_TO_MR);
+	if (err) {
+		hodp_comp_done(qp, sw, IB_WC_LOC_PROT_ERR);
+		return;
+	}
+	sw->resp_done += pkt->paylen;
+	qp->acked_psn = hodp_psn_add(pkt->psn, 1);
+	qp->retry_left = qp->retry_cnt;
+	if (pkt->flags & HODP_F_LAST)
+		hodp_comp_done(qp, sw, sw->resp_done == sw->length ? IB_WC_SUCCESS :
+							       IB_WC_BAD_RESP_ERR);
+}
+
+static void hodp_comp_atomic_ack(struct hodp_qp *qp, struct sk_buff *skb)
+{
+	struct hodp_pkt *pkt = hodp_pkt(skb);
+	struct hodp_atmack *ack = hodp_pkt_ext(skb, HODP_F_ATMACK);
+	struct hodp_send_wqe *wqe;
+	struct hodp_swqe *sw;
+	u64 orig;
+	u32 index;
+
+	hodp_comp_ack(qp, hodp_psn_add(pkt->psn, HODP_PSN_MASK));
+	sw = hodp_comp_oldest(qp, &index);
+	if (!sw || sw->first_psn != pkt->psn)
+		return;
+	wqe = hodp_sq_wqe(qp, index);
+	if (wqe->opcode != IB_WR_ATOMIC_CMP_AND_SWP && wqe->opcode != IB_WR_ATOMIC_FETCH_AND_ADD)
+		return;
+
+	orig = be64_to_cpu(ack->orig);
+	if (hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, 0, &orig,
+			  sizeof(orig), HODP_TO_MR)) {
+		hodp_comp_done(qp, sw, IB_WC_LOC_PROT_ERR);
+		return;
+	}
+	qp->acked_psn = hodp_psn_add(pkt->psn, 1);
+	qp->retry_left = qp->retry_cnt;
+	hodp_comp_done(qp, sw, IB_WC_SUCCESS);
+}
+
+static void hodp_comp_nak(struct hodp_qp *qp, u32 psn, u8 syndrome)
+{
+	struct hodp_swqe *sw;
+	u32 index;
+
+	hodp_comp_ack(qp, hodp_psn_add(psn, HODP_PSN_MASK));
+	sw = hodp_comp_oldest(qp, &index);
+	if (!sw || hodp_psn_diff(psn, sw->first_psn) < 0 ||
+	    hodp_psn_diff(psn, sw->last_psn) > 0)
+		return;	/* stale */
+
+	if ((syndrome & HODP_AETH_TYPE_MASK) == HODP_AETH_RNR_NAK) {
+		if (qp->rnr_retry != 7 && !qp->rnr_left--) {
+			hodp_comp_done(qp, sw, IB_WC_RNR_RETRY_EXC_ERR);
+			return;
+		}
+		hodp_req_rewind(qp, psn);
+		qp->rnr_wait = true;
+		mod_timer(&qp->retry_timer,
+			  jiffies + usecs_to_jiffies(hodp_rnr_usecs[syndrome & 0x1f]));
+		return;
+	}
+
+	switch (syndrome & 0x1f) {
+	case HODP_NAK_PSN_SEQ:
+		hodp_req_rewind(qp, psn);
+		break;
+	case HODP_NAK_REM_ACCESS:
+		hodp_comp_done(qp, sw, IB_WC_REM_ACCESS_ERR);
+		break;
+	case HODP_NAK_INVALID_REQ:
+		hodp_comp_done(qp, sw, IB_WC_REM_INV_REQ_ERR);
+		break;
+	default:
+		hodp_comp_done(qp, sw, IB_WC_REM_OP_ERR);
+		break;
+	}
+}
+
+void hodp_comp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
+{
+	struct hodp_pkt *pkt = hodp_pkt(skb);
+	u8 syndrome = 0;
+
+	if (qp->ibqp.qp_type != IB_QPT_RC || hodp_qp_state(qp) != IB_QPS_RTS ||
+	    (pkt->opcode & HODP_TRANSPORT_MASK) != HODP_TRANSPORT_RC)
+		goto out;
+
+	if (pkt->flags & HODP_F_AETH)
+		syndrome = be32_to_cpu(((struct hodp_aeth *)hodp_pkt_ext(skb, HODP_F_AETH))->smsn)
+			   >> 24;
+	if ((syndrome & HODP_AETH_TYPE_MASK) != HODP_AETH_ACK) {
+		hodp_comp_nak(qp, pkt->psn, syndrome);
+		goto out;
+	}
+
+	switch (pkt->opcode & ~HODP_TRANSPORT_MASK) {
+	case HODP_ACKNOWLEDGE:
+		hodp_comp_ack(qp, pkt->psn);
+		break;
+	case HODP_ATOMIC_ACKNOWLEDGE:
+		hodp_comp_atomic_ack(qp, skb);
+		break;
+	default:
+		hodp_comp_read_response(qp, skb);
+		break;
+	}
+	hodp_comp_arm_timer(qp);
+out:
+	kfree_skb(skb);
+}
+
+/* Complete every outstanding send WQE with a flush error. */
+void hodp_comp_flush(struct hodp_qp *qp)
+{
+	u32 prod = hodp_queue_load(&qp->sq.ring->producer);
+
+	timer_delete(&qp->retry_timer);
+	qp->rnr_wait = false;
+	qp->rd_atomic_inflight = 0;
+	/* Every posted WQE is flushed, however many were posted since. */
+	while (qp->sq_head != prod) {
+		struct hodp_swqe *sw = hodp_sq_state(qp, qp->sq_head);
+		struct hodp_send_wqe *wqe = hodp_queue_slot(&qp->sq, qp->sq_head);
+		struct hodp_cqe cqe = {};
+
+		if (qp->sq_head == qp->sq_fetched) {
+			/* Not fetched yet: the ring slot is all there is. */
+			cqe.wr_id = READ_ONCE(wqe->wr_id);
+			cqe.opcode = hodp_send_wc_opcode(READ_ONCE(wqe->opcode));
+			cqe.status = IB_WC_WR_FLUSH_ERR;
+			qp->sq_fetched++;
+		} else {
+			wqe = hodp_sq_wqe(qp, qp->sq_head);
+			cqe.wr_id = wqe->wr_id;
+			cqe.opcode = hodp_send_wc_opcode(wqe->opcode);
+			cqe.status = sw->state == HODP_SWQE_DONE ? sw->wc_status :
+								  IB_WC_WR_FLUSH_ERR;
+			if (sw->state == HODP_SWQE_DONE && sw->wc_status == IB_WC_SUCCESS &&
+			    !sw->signaled)
+				cqe.status = IB_WC_WR_FLUSH_ERR;
+		}
+		hodp_qp_complete(qp, qp->scq, &cqe, false);
+		qp->sq_head++;
+	}
+	qp->sq_next = qp->sq_head;
+	qp->sq_fetched = qp->sq_head;
+	hodp_queue_store(&qp->sq.ring->consumer, qp->sq_head);
+	WRITE_ONCE(qp->sq.ring->doorbell, 1);
+}
+
+bool hodp_comp_run(struct hodp_qp *qp)
+{
+	bool progress;
+
+	if (hodp_qp_state(qp) == IB_QPS_ERR) {
+		hodp_comp_retire(qp);
+		if (qp->sq_head != hodp_queue_load(&qp->sq.ring->producer)) {
+			hodp_comp_flush(qp);
+			return true;
+		}
+		WRITE_ONCE(qp->sq.ring->doorbell, 1);
+		return false;
+	}
+
+	if (READ_ONCE(qp->retry_timer_fired)) {
+		WRITE_ONCE(qp->retry_timer_fired, false);
+		if (qp->rnr_wait) {
+			qp->rnr_wait = false;
+		} else if (qp->ibqp.qp_type == IB_QPT_RC && qp->acked_psn != qp->req_psn) {
+			struct hodp_swqe *sw;
+			u32 index;
+
+			sw = hodp_comp_oldest(qp, &index);
+			if (sw && !qp->retry_left--) {
+				hodp_comp_done(qp, sw, IB_WC_RETRY_EXC_ERR);
+			} else {
+				hodp_req_rewind(qp, qp->acked_psn);
+				hodp_comp_arm_timer(qp);
+			}
+		}
+	}
+	progress = hodp_comp_retire(qp);
+	return progress;
+}

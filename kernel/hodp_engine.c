@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-QP engine: its work item, state changes coming from modify_qp and
+ * from errors, the retry timer, and completions.
+ */
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "hodp.h"
+#include "hodp_cq.h"
+#include "hodp_engine.h"
+#include "hodp_pkt.h"
+#include "hodp_srq.h"
+
+/* Rounds of work per run before the QP yields its worker to others. */
+#define HODP_RUN_BUDGET		64
+/* Received packets handled per round. */
+#define HODP_RX_BATCH		32
+
+static struct workqueue_struct *hodp_wq;
+
+void hodp_qp_schedule(struct hodp_qp *qp)
+{
+	queue_work(hodp_wq, &qp->work);
+}
+
+static void hodp_qp_run(struct work_struct *work)
+{
+	struct hodp_qp *qp = container_of(work, struct hodp_qp, work);
+	int budget = HODP_RUN_BUDGET;
+	struct sk_buff *skb;
+	bool more;
+	int n;
+
+	if (hodp_qp_state(qp) < IB_QPS_RTR) {
+		skb_queue_purge(&qp->rx);
+		return;
+	}
+	do {
+		more = false;
+		for (n = 0; n < HODP_RX_BATCH && (skb = skb_dequeue(&qp->rx)); n++) {
+			if (hodp_pkt(skb)->flags & HODP_F_REQ)
+				hodp_resp_rcv(qp, skb);
+			else
+				hodp_comp_rcv(qp, skb);
+			more = true;
+		}
+		more |= hodp_resp_run(qp);
+		more |= hodp_comp_run(qp);
+		more |= hodp_req_run(qp);
+	} while (more && --budget);
+
+	if (more || !skb_queue_empty(&qp->rx))
+		hodp_qp_schedule(qp);
+}
+
+static void hodp_retry_timer_fn(struct timer_list *t)
+{
+	struct hodp_qp *qp = timer_container_of(qp, t, retry_timer);
+
+	WRITE_ONCE(qp->retry_timer_fired, true);
+	hodp_qp_schedule(qp);
+}
+
+void hodp_engine_init_qp(struct hodp_qp *qp)
+{
+	INIT_WORK(&qp->work, hodp_qp_run);
+	skb_queue_head_init(&qp->rx);
+	timer_setup(&qp->retry_timer, hodp_retry_timer_fn, 0);
+}
+
+int hodp_engine_alloc_qp(struct hodp_qp *qp)
+{
+	qp->sq_shadow = kvcalloc(qp->sq.num_entries, qp->sq.stride, GFP_KERNEL);
+	qp->swqe = kvcalloc(qp->sq.num_entries, sizeof(*qp->swqe), GFP_KERNEL);
+	qp->recv_wqe = kmalloc(hodp_recv_wqe_size(qp->max_recv_sge), GFP_KERNEL);
+	if (!qp->sq_shadow || !qp->swqe || !qp->recv_wqe) {
+		hodp_engine_free_qp(qp);
+		return -ENOMEM;
+	}
+	/* The requester starts idle: the first post must ring. */
+	qp->sq.ring->doorbell = 1;
+	return 0;
+}
+
+void hodp_engine_free_qp(struct hodp_qp *qp)
+{
+	kvfree(qp->sq_shadow);
+	kvfree(qp->swqe);
+	kfree(qp->recv_wqe);
+	kfree(qp->rd_res);
+	qp->sq_shadow = NULL;
+	qp->swqe = NULL;
+	qp->recv_wqe = NULL;
+	qp->rd_res = NULL;
+}
+
+/* Stop all engine activity of @qp and drop what it holds. */
+void hodp_engine_stop_qp(struct hodp_qp *qp)
+{
+	timer_shutdown_sync(&qp->retry_timer);
+	cancel_work_sync(&qp->work);
+	skb_queue_purge(&qp->rx);
+	hodp_resp_reset(qp);
+}
+
+static void hodp_engine_quiesce(struct hodp_qp *qp)
+{
+	timer_delete_sync(&qp->retry_timer);
+	cancel_work_sync(&qp->work);
+	skb_queue_purge(&qp->rx);
+}
+
+static void hodp_set_state(struct hodp_qp *qp, enum ib_qp_state state)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&qp->state_lock, flags);
+	smp_store_release(&qp->state, state);
+	spin_unlock_irqrestore(&qp->state_lock, flags);
+}
+
+void hodp_engine_set_state(struct hodp_qp *qp, enum ib_qp_state next)
+{
+	u32 prod;
+
+	switch (next) {
+	case IB_QPS_RESET:
+		/* Posted work is discarded: every index catches up with its producer. */
+		hodp_engine_quiesce(qp);
+		hodp_set_state(qp, IB_QPS_RESET);
+		prod = READ_ONCE(qp->sq.ring->producer);
+		qp->sq_head = prod;
+		qp->sq_next = prod;
+		qp->sq_fetched = prod;
+		qp->req_offset = 0;
+		qp->rd_atomic_inflight = 0;
+		qp->rnr_wait = false;
+		hodp_queue_store(&qp->sq.ring->consumer, prod);
+		qp->sq.ring->doorbell = 1;
+		if (!qp->srq) {
+			qp->rq_cons = READ_ONCE(qp->rq.ring->producer);
+			hodp_queue_store(&qp->rq.ring->consumer, qp->rq_cons);
+			qp->rq.ring->doorbell = 0;
+		}
+		hodp_resp_reset(qp);
+		break;
+	case IB_QPS_RTR:
+		qp->resp_psn = qp->rq_psn;
+		hodp_set_state(qp, next);
+		break;
+	case IB_QPS_RTS:
+		qp->req_psn = qp->sq_psn;
+		qp->acked_psn = qp->sq_psn;
+		qp->retry_left = qp->retry_cnt;
+		qp->rnr_left = qp->rnr_retry;
+		hodp_set_state(qp, next);
+		break;
+	case IB_QPS_SQE:
+	case IB_QPS_ERR:
+		hodp_qp_error(qp);
+		return;
+	default:
+		hodp_set_state(qp, next);
+		break;
+	}
+	hodp_qp_schedule(qp);
+}
+
+void hodp_qp_error(struct hodp_qp *qp)
+{
+	hodp_set_state(qp, IB_QPS_ERR);
+	/* Receives posted from now on must be flushed too: ask the provider to kick. */
+	if (!qp->srq)
+		WRITE_ONCE(qp->rq.ring->doorbell, 1);
+	hodp_qp_schedule(qp);
+}
+
+void hodp_qp_complete(struct hodp_qp *qp, struct hodp_cq *cq, struct hodp_cqe *cqe,
+		      bool solicited)
+{
+	cqe->qp_num = qp->ibqp.qp_num;
+	cqe->port_num = 1;
+	if (hodp_cq_post(cq, cqe, &qp->ibqp, solicited))
+		hodp_qp_error(qp);
+}
+
+int hodp_engine_init(void)
+{
+	/* Unbound: QPs spread over CPUs; WQ_MEM_RECLAIM as the engine serves block ULPs. */
+	hodp_wq = alloc_workqueue("hodp", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	return hodp_wq ? 0 : -ENOMEM;
+}
+
+void hodp_engine_exit(void)
+{
+	destroy_workqueue(hodp_wq);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The packet engine of a QP: one work item runs the completer and responder
+ * over received packets, then the requester over the send queue.
+ */
+#ifndef HODP_ENGINE_H
+#define HODP_ENGINE_H
+
+#include "hodp_qp.h"
+
+struct hodp_cqe;
+
+void hodp_engine_init_qp(struct hodp_qp *qp);
+int hodp_engine_alloc_qp(struct hodp_qp *qp);
+void hodp_engine_free_qp(struct hodp_qp *qp);
+void hodp_engine_stop_qp(struct hodp_qp *qp);
+/* Called by modify_qp with attr_lock held. */
+void hodp_engine_set_state(struct hodp_qp *qp, enum ib_qp_state next);
+
+/* Move @qp to the error state (from any context) and tell its owner. */
+void hodp_qp_error(struct hodp_qp *qp);
+
+/* Complete one WQE on @cq for @qp; an overflowing CQ moves @qp to error. */
+void hodp_qp_complete(struct hodp_qp *qp, struct hodp_cq *cq, struct hodp_cqe *cqe,
+		      bool solicited);
+
+/* The send WQE in SQ slot @index, as the kernel copied it. */
+static inline struct hodp_send_wqe *hodp_sq_wqe(struct hodp_qp *qp, u32 index)
+{
+	return qp->sq_shadow + (size_t)(index & (qp->sq.num_entries - 1)) * qp->sq.stride;
+}
+
+static inline struct hodp_swqe *hodp_sq_state(struct hodp_qp *qp, u32 index)
+{
+	return &qp->swqe[index & (qp->sq.num_entries - 1)];
+}
+
+/* hodp_req.c */
+bool hodp_req_run(struct hodp_qp *qp);
+/* Restart sending at @psn (go-back-N), from the WQE that holds it. */
+void hodp_req_rewind(struct hodp_qp *qp, u32 psn);
+
+/* hodp_comp.c */
+void hodp_comp_rcv(struct hodp_qp *qp, struct sk_buff *skb);
+bool hodp_comp_run(struct hodp_qp *qp);
+void hodp_comp_flush(struct hodp_qp *qp);
+/* The retry timer: µs before an ACK is overdue, from the QP's timeout attribute. */
+unsigned long hodp_comp_timeout_jiffies(struct hodp_qp *qp);
+
+/* hodp_resp.c */
+void hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb);
+bool hodp_resp_run(struct hodp_qp *qp);
+void hodp_resp_reset(struct hodp_qp *qp);
+void hodp_resp_flush(struct hodp_qp *qp);
+
+#endif /* HODP_ENGINE_H */

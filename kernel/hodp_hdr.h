@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * InfiniBand transport headers as carried by RoCEv2 (IBTA vol. 1 ch. 9 and
+ * annex A17): BTH and the extended headers, and what each opcode carries.
+ */
+#ifndef HODP_HDR_H
+#define HODP_HDR_H
+
+#include <linux/types.h>
+
+#define HODP_ROCE_UDP_PORT	4791
+#define HODP_ICRC_SIZE		4
+#define HODP_PSN_MASK		0xffffff
+#define HODP_QPN_MASK		0xffffff
+#define HODP_GSI_QKEY		0x80010000
+#define HODP_PKEY_DEFAULT	0xffff
+
+struct hodp_bth {
+	u8 opcode;
+	u8 flags;		/* SE, MigReq, PadCnt, TVer */
+	__be16 pkey;
+	__be32 qpn;		/* high byte: FECN, BECN, reserved */
+	__be32 apsn;		/* AckReq and PSN */
+} __packed;
+
+#define HODP_BTH_SE		0x80
+#define HODP_BTH_MIG		0x40
+#define HODP_BTH_PAD_SHIFT	4
+#define HODP_BTH_PAD_MASK	0x30
+#define HODP_BTH_ACKREQ		0x80000000u
+
+struct hodp_reth {
+	__be64 va;
+	__be32 rkey;
+	__be32 len;
+} __packed;
+
+struct hodp_aeth {
+	__be32 smsn;		/* syndrome and MSN */
+} __packed;
+
+struct hodp_atmeth {
+	__be64 va;
+	__be32 rkey;
+	__be64 swap_add;
+	__be64 compare;
+} __packed;
+
+struct hodp_atmack {
+	__be64 orig;
+} __packed;
+
+struct hodp_deth {
+	__be32 qkey;
+	__be32 sqpn;
+} __packed;
+
+struct hodp_immdt {
+	__be32 imm;
+} __packed;
+
+struct hodp_ieth {
+	__be32 rkey;
+} __packed;
+
+/* AETH syndromes */
+#define HODP_AETH_TYPE_MASK	0xe0
+#define HODP_AETH_ACK		0x00
+#define HODP_AETH_RNR_NAK	0x20
+#define HODP_AETH_NAK		0x60
+#define HODP_AETH_ACK_NO_CREDIT	0x1f	/* ACK with "invalid" credit count */
+#define HODP_NAK_PSN_SEQ	0x00
+#define HODP_NAK_INVALID_REQ	0x01
+#define HODP_NAK_REM_ACCESS	0x02
+#define HODP_NAK_REM_OP		0x03
+
+/* Opcodes: transport in the top three bits, operation in the rest. */
+#define HODP_TRANSPORT_RC	0x00
+#define HODP_TRANSPORT_UC	0x20
+#define HODP_TRANSPORT_UD	0x60
+#define HODP_TRANSPORT_MASK	0xe0
+
+enum hodp_op {
+	HODP_SEND_FIRST			= 0x00,
+	HODP_SEND_MIDDLE		= 0x01,
+	HODP_SEND_LAST			= 0x02,
+	HODP_SEND_LAST_IMM		= 0x03,
+	HODP_SEND_ONLY			= 0x04,
+	HODP_SEND_ONLY_IMM		= 0x05,
+	HODP_WRITE_FIRST		= 0x06,
+	HODP_WRITE_MIDDLE		= 0x07,
+	HODP_WRITE_LAST			= 0x08,
+	HODP_WRITE_LAST_IMM		= 0x09,
+	HODP_WRITE_ONLY			= 0x0a,
+	HODP_WRITE_ONLY_IMM		= 0x0b,
+	HODP_READ_REQUEST		= 0x0c,
+	HODP_READ_RESPONSE_FIRST	= 0x0d,
+	HODP_READ_RESPONSE_MIDDLE	= 0x0e,
+	HODP_READ_RESPONSE_LAST		= 0x0f,
+	HODP_READ_RESPONSE_ONLY		= 0x10,
+	HODP_ACKNOWLEDGE		= 0x11,
+	HODP_ATOMIC_ACKNOWLEDGE		= 0x12,
+	HODP_COMPARE_SWAP		= 0x13,
+	HODP_FETCH_ADD			= 0x14,
+	HODP_SEND_LAST_INV		= 0x16,
+	HODP_SEND_ONLY_INV		= 0x17,
+	HODP_OP_COUNT			= 0x18,
+};
+
+/* What a packet of a given operation carries. */
+enum {
+	HODP_F_RETH	= BIT(0),
+	HODP_F_AETH	= BIT(1),
+	HODP_F_ATMETH	= BIT(2),
+	HODP_F_ATMACK	= BIT(3),
+	HODP_F_IMM	= BIT(4),
+	HODP_F_IETH	= BIT(5),
+	HODP_F_PAYLOAD	= BIT(6),
+	HODP_F_FIRST	= BIT(7),	/* first packet of a message */
+	HODP_F_LAST	= BIT(8),	/* last packet of a message */
+	HODP_F_REQ	= BIT(9),	/* requester to responder */
+	HODP_F_SEND	= BIT(10),
+	HODP_F_WRITE	= BIT(11),
+	HODP_F_READ	= BIT(12),
+	HODP_F_ATOMIC	= BIT(13),
+};
+
+extern const u16 hodp_op_flags[HODP_OP_COUNT];
+
+/* Bytes of extended headers after the BTH for @flags (DETH is added for UD). */
+static inline unsigned int hodp_ext_hdr_len(u16 flags)
+{
+	return (flags & HODP_F_RETH ? sizeof(struct hodp_reth) : 0) +
+	       (flags & HODP_F_AETH ? sizeof(struct hodp_aeth) : 0) +
+	       (flags & HODP_F_ATMETH ? sizeof(struct hodp_atmeth) : 0) +
+	       (flags & HODP_F_ATMACK ? sizeof(struct hodp_atmack) : 0) +
+	       (flags & HODP_F_IMM ? sizeof(struct hodp_immdt) : 0) +
+	       (flags & HODP_F_IETH ? sizeof(struct hodp_ieth) : 0);
+}
+
+static inline u32 hodp_psn_add(u32 psn, u32 n)
+{
+	return (psn + n) & HODP_PSN_MASK;
+}
+
+/* Signed distance a - b in the 24-bit PSN space. */
+static inline s32 hodp_psn_diff(u32 a, u32 b)
+{
+	return (s32)((a - b) << 8) >> 8;
+}
+
+#endif /* HODP_HDR_H */

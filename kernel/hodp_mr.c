@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory regions: DMA MRs for kernel users and pinned user MRs.  Keys index a
+ * per-device xarray; the data path takes a reference under RCU, and
+ * deregistration waits for those references before the pages are released.
+ */
+#include <linux/highmem.h>
+#include <linux/random.h>
+#include <linux/vmalloc.h>
+
+#include "hodp.h"
+#include "hodp_mr.h"
+
+#define HODP_MR_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
+			 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC | \
+			 IB_ACCESS_RELAXED_ORDERING)
+
+static struct hodp_mr *hodp_mr_alloc(struct hodp_dev *hdev, int access)
+{
+	struct hodp_mr *mr;
+	u32 index;
+	int err;
+
+	mr = kzalloc_obj(*mr);
+	if (!mr)
+		return ERR_PTR(-ENOMEM);
+
+	/* Reserve the index now; the MR becomes visible in hodp_mr_publish(). */
+	err = xa_alloc(&hdev->mr_xa, &index, NULL, XA_LIMIT(1, HODP_MAX_MR), GFP_KERNEL);
+	if (err) {
+		kfree(mr);
+		return ERR_PTR(err == -EBUSY ? -ENOMEM : err);
+	}
+	/* The low byte varies so that a stale key does not reach a new MR. */
+	mr->ibmr.lkey = index << 8 | (get_random_u32() & 0xff);
+	mr->ibmr.rkey = mr->ibmr.lkey;
+	mr->access = access;
+	refcount_set(&mr->refs, 1);
+	init_completion(&mr->released);
+	return mr;
+}
+
+static void hodp_mr_publish(struct hodp_dev *hdev, struct hodp_mr *mr)
+{
+	xa_store(&hdev->mr_xa, mr->ibmr.lkey >> 8, mr, GFP_KERNEL);
+}
+
+/* Unpublish, wait for data-path users, release the memory; frees @mr. */
+static void hodp_mr_destroy(struct hodp_dev *hdev, struct hodp_mr *mr)
+{
+	xa_erase(&hdev->mr_xa, mr->ibmr.lkey >> 8);
+	hodp_mr_put(mr);
+	wait_for_completion(&mr->released);
+	kvfree(mr->pages);
+	ib_umem_release(mr->umem);
+	kfree_rcu(mr, rcu);
+}
+
+struct ib_mr *hodp_get_dma_mr(struct ib_pd *ibpd, int access)
+{
+	struct hodp_dev *hdev = to_hdev(ibpd->device);
+	struct hodp_mr *mr;
+
+	mr = hodp_mr_alloc(hdev, access);
+	if (IS_ERR(mr))
+		return ERR_CAST(mr);
+	mr->type = HODP_MR_DMA;
+	mr->length = U64_MAX;
+	hodp_mr_publish(hdev, mr);
+	return &mr->ibmr;
+}
+
+static int hodp_mr_pin(struct hodp_dev *hdev, struct hodp_mr *mr, u64 start, u64 length,
+		       u64 iova, int access)
+{
+	struct sg_page_iter iter;
+	struct ib_umem *umem;
+	size_t n = 0;
+
+	umem = ib_umem_get_va(&hdev->ib_dev, start, length, access);
+	if (IS_ERR(umem))
+		return PTR_ERR(umem);
+
+	mr->pages = kvmalloc_array(ib_umem_num_pages(umem), sizeof(*mr->pages), GFP_KERNEL);
+	if (!mr->pages) {
+		ib_umem_release(umem);
+		return -ENOMEM;
+	}
+	for_each_sgtable_page(&umem->sgt_append.sgt, &iter, 0)
+		mr->pages[n++] = sg_page_iter_page(&iter);
+
+	mr->umem = umem;
+	mr->type = HODP_MR_USER;
+	mr->iova = iova;
+	mr->length = length;
+	mr->offset = ib_umem_offset(umem);
+	return 0;
+}
+
+struct ib_mr *hodp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length, u64 iova,
+			       int access, struct ib_dmah *dmah, struct ib_udata *udata)
+{
+	struct hodp_dev *hdev = to_hdev(ibpd->device);
+	struct hodp_mr *mr;
+	int err;
+
+	if (dmah)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (access & ~HODP_MR_ACCESS)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!length || iova + length < iova)
+		return ERR_PTR(-EINVAL);
+	/* Offsets within pages differ: the engine addresses pages by iova. */
+	if ((start ^ iova) & ~PAGE_MASK)
+		return ERR_PTR(-EINVAL);
+
+	mr = hodp_mr_alloc(hdev, access);
+	if (IS_ERR(mr))
+		return ERR_CAST(mr);
+
+	err = hodp_mr_pin(hdev, mr, start, length, iova, access);
+	if (err) {
+		xa_erase(&hdev->mr_xa, mr->ibmr.lkey >> 8);
+		kfree(mr);
+		return ERR_PTR(err);
+	}
+	mr->ibmr.page_size = PAGE_SIZE;
+	hodp_mr_publish(hdev, mr);
+	return &mr->ibmr;
+}
+
+/*
+ * A new translation means a new MR (the core swaps it in and deregisters the
+ * old one), so the data path never sees pages change under a key.  PD and
+ * access changes alone are made in place.
+ */
+struct ib_mr *hodp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start, u64 length,
+				 u64 iova, int access, struct ib_pd *ibpd,
+				 struct ib_udata *udata)
+{
+	struct hodp_mr *mr = to_hmr(ibmr);
+
+	if (mr->type != HODP_MR_USER)
+		return ERR_PTR(-EINVAL);
+	if (flags & IB_MR_REREG_TRANS)
+		return hodp_reg_user_mr(flags & IB_MR_REREG_PD ? ibpd : ibmr->pd, start, length,
+					iova, flags & IB_MR_REREG_ACCESS ? access : mr->access,
+					NULL, udata);
+	if (flags & IB_MR_REREG_ACCESS) {
+		if (access & ~HODP_MR_ACCESS)
+			return ERR_PTR(-EOPNOTSUPP);
+		WRITE_ONCE(mr->access, access);
+	}
+	if (flags & IB_MR_REREG_PD)
+		WRITE_ONCE(ibmr->pd, ibpd);
+	return NULL;
+}
+
+int hodp_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
+{
+	hodp_mr_destroy(to_hdev(ibmr->device), to_hmr(ibmr));
+	return 0;
+}
+
+struct hodp_mr *hodp_mr_get(struct hodp_dev *hdev, u32 key, bool remote, struct ib_pd *pd,
+			    u64 iova, u64 len, int access)
+{
+	struct hodp_mr *mr;
+
+	rcu_read_lock();
+	mr = xa_load(&hdev->mr_xa, key >> 8);
+	if (mr && !refcount_inc_not_zero(&mr->refs))
+		mr = NULL;
+	rcu_read_unlock();
+	if (!mr)
+		return NULL;
+
+	if ((remote ? mr->ibmr.rkey : mr->ibmr.lkey) != key || READ_ONCE(mr->ibmr.pd) != pd ||
+	    (READ_ONCE(mr->access) & access) != access ||
+	    (mr->type != HODP_MR_DMA &&
+	     (iova < mr->iova || len > mr->length || iova - mr->iova > mr->length - len))) {
+		hodp_mr_put(mr);
+		return NULL;
+	}
+	return mr;
+}
+
+void hodp_mr_put(struct hodp_mr *mr)
+{
+	if (refcount_dec_and_test(&mr->refs))
+		complete(&mr->released);
+}
+
+void hodp_mr_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, enum hodp_copy_dir dir)
+{
+	u64 off;
+
+	if (mr->type == HODP_MR_DMA) {
+		void *va = (void *)(uintptr_t)iova;
+
+		if (dir == HODP_TO_MR)
+			memcpy(va, buf, len);
+		else
+			memcpy(buf, va, len);
+		return;
+	}
+
+	off = iova - mr->iova + mr->offset;
+	while (len) {
+		struct page *page = mr->pages[off >> PAGE_SHIFT];
+		unsigned int pgoff = offset_in_page(off);
+		u32 chunk = min_t(u32, len, PAGE_SIZE - pgoff);
+		void *va = kmap_local_page(page);
+
+		if (dir == HODP_TO_MR)
+			memcpy(va + pgoff, buf, chunk);
+		else
+			memcpy(buf, va + pgoff, chunk);
+		kunmap_local(va);
+		buf += chunk;
+		off += chunk;
+		len -= chunk;
+	}
+}
+
+u64 hodp_mr_atomic(struct hodp_mr *mr, u64 iova, bool cmp_swap, u64 compare_add, u64 swap)
+{
+	atomic64_t *target;
+	void *va = NULL;
+	u64 orig;
+	u64 off;
+
+	if (mr->type == HODP_MR_DMA) {
+		target = (atomic64_t *)(uintptr_t)iova;
+	} else {
+		off = iova - mr->iova + mr->offset;
+		va = kmap_local_page(mr->pages[off >> PAGE_SHIFT]);
+		target = va + offset_in_page(off);
+	}
+
+	/* A real CPU atomic: atomic against other QPs and against the CPU too. */
+	if (cmp_swap)
+		orig = atomic64_cmpxchg(target, compare_add, swap);
+	else
+		orig = atomic64_fetch_add(compare_add, target);
+
+	if (va)
+		kunmap_local(va);
+	return orig;
+}
+
+int hodp_sge_copy(struct hodp_dev *hdev, struct ib_pd *pd, const struct hodp_sge *sge,
+		  u32 num_sge, u32 offset, void *buf, u32 len, enum hodp_copy_dir dir)
+{
+	int access = dir == HODP_TO_MR ? IB_ACCESS_LOCAL_WRITE : 0;
+	u32 i;
+
+	for (i = 0; i < num_sge && len; i++) {
+		struct hodp_mr *mr;
+		u32 chunk;
+
+		if (offset >= sge[i].length) {
+			offset -= sge[i].length;
+			continue;
+		}
+		chunk = min(len, sge[i].length - offset);
+		mr = hodp_mr_get(hdev, sge[i].lkey, false, pd, sge[i].addr + offset, chunk, access);
+		if (!mr)
+			return -EACCES;
+		hodp_mr_copy(mr, sge[i].addr + offset, buf, chunk, dir);
+		hodp_mr_put(mr);
+		buf += chunk;
+		len -= chunk;
+		offset = 0;
+	}
+	return len ? -EMSGSIZE : 0;
+}

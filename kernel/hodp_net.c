@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * RoCEv2 framing: UDP/IP headers and the ICRC, transmission through the IP
+ * stack, and reception through an rx_handler on the bound netdev (so hodp
+ * needs no UDP socket and can sit next to rxe).  A packet whose destination
+ * address belongs to a netdev carrying a hodp device is handed to that
+ * device directly: it would otherwise be routed through loopback and never
+ * reach that netdev's rx_handler.
+ */
+#include <linux/crc32.h>
+#include <linux/inetdevice.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <net/addrconf.h>
+#include <net/ip.h>
+#include <net/ip6_route.h>
+#include <net/route.h>
+#include <rdma/ib_addr.h>
+
+#include "hodp.h"
+#include "hodp_pkt.h"
+#include "hodp_qp.h"
+
+/* CRC32 state after 8 bytes of 0xff, the masked LRH a RoCEv2 ICRC starts with. */
+#define HODP_ICRC_SEED	0xdebb20e3
+
+/* ICRC over the IP and UDP headers, BTH and the rest, with variant fields masked. */
+static u32 hodp_icrc(struct sk_buff *skb, unsigned int l3_len, unsigned int len)
+{
+	u8 masked[sizeof(struct ipv6hdr) + sizeof(struct udphdr) + sizeof(struct hodp_bth)];
+	unsigned int fixed = l3_len + sizeof(struct udphdr) + sizeof(struct hodp_bth);
+	u8 *l3 = skb_network_header(skb);
+	struct hodp_bth *bth;
+	struct udphdr *udph;
+	u32 crc;
+
+	memcpy(masked, l3, fixed);
+	if (l3_len == sizeof(struct iphdr)) {
+		struct iphdr *iph = (struct iphdr *)masked;
+
+		iph->tos = 0xff;
+		iph->ttl = 0xff;
+		iph->check = CSUM_MANGLED_0;
+	} else {
+		struct ipv6hdr *ip6h = (struct ipv6hdr *)masked;
+
+		ip6h->priority = 0xf;
+		memset(ip6h->flow_lbl, 0xff, sizeof(ip6h->flow_lbl));
+		ip6h->hop_limit = 0xff;
+	}
+	udph = (struct udphdr *)(masked + l3_len);
+	udph->check = CSUM_MANGLED_0;
+	bth = (struct hodp_bth *)(udph + 1);
+	bth->qpn |= cpu_to_be32(~HODP_QPN_MASK);	/* FECN, BECN, resv6 */
+
+	crc = crc32_le(HODP_ICRC_SEED, masked, fixed);
+	crc = crc32_le(crc, l3 + fixed, len - fixed);
+	return ~crc;
+}
+
+/* The hodp device on @ndev, referenced, or NULL. */
+static struct hodp_dev *hodp_dev_on(struct net_device *ndev)
+{
+	struct ib_device *ibdev;
+
+	if (!ndev)
+		return NULL;
+	ibdev = ib_device_get_by_netdev(ndev, RDMA_DRIVER_UNKNOWN);
+	if (!ibdev)
+		return NULL;
+	if (ibdev->link_ops != &hodp_link_ops) {
+		ib_device_put(ibdev);
+		return NULL;
+	}
+	return to_hdev(ibdev);
+}
+
+/* The hodp device that owns @gid in @net, referenced, or NULL. */
+static struct hodp_dev *hodp_local_dev(struct net *net, const struct hodp_av *av)
+{
+	struct net_device *ndev;
+	struct hodp_dev *hdev;
+
+	rcu_read_lock();
+	if (av->net_type == RDMA_NETWORK_IPV4)
+		ndev = __ip_dev_find(net, *(__be32 *)&av->dgid.raw[12], false);
+	else
+		ndev = ipv6_dev_find(net, (struct in6_addr *)av->dgid.raw, NULL);
+	hdev = hodp_dev_on(ndev);
+	rcu_read_unlock();
+	return hdev;
+}
+
+struct sk_buff *hodp_pkt_alloc(struct hodp_qp *qp, unsigned int hdr_len, u32 paylen)
+{
+	struct net_device *ndev = qp->hdev->ndev;
+	unsigned int pad = -paylen & 3;
+	unsigned int headroom = LL_RESERVED_SPACE(ndev) + sizeof(struct ipv6hdr) +
+				sizeof(struct udphdr);
+	struct sk_buff *skb;
+
+	skb = alloc_skb(headroom + hdr_len + paylen + pad + HODP_ICRC_SIZE, GFP_KERNEL);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, headroom);
+	skb_put(skb, hdr_len + paylen);
+	if (pad)
+		skb_put_zero(skb, pad);
+	return skb;
+}
+
+static void hodp_push_udp(struct sk_buff *skb, struct hodp_qp *qp)
+{
+	struct udphdr *udph;
+
+	udph = skb_push(skb, sizeof(*udph));
+	skb_reset_transport_header(skb);
+	/* Entropy for ECMP, stable per QP so a flow stays in order. */
+	udph->source = htons(0xc000 | (hash_32(qp->ibqp.qp_num, 14)));
+	udph->dest = htons(HODP_ROCE_UDP_PORT);
+	udph->len = htons(skb->len);
+	udph->check = 0;
+}
+
+static void hodp_push_ip(struct sk_buff *skb, struct net *net, const struct hodp_av *av)
+{
+	if (av->net_type == RDMA_NETWORK_IPV4) {
+		struct iphdr *iph = skb_push(skb, sizeof(*iph));
+
+		skb_reset_network_header(skb);
+		skb->protocol = htons(ETH_P_IP);
+		iph->version = 4;
+		iph->ihl = sizeof(*iph) >> 2;
+		iph->tos = av->traffic_class;
+		iph->tot_len = htons(skb->len);
+		iph->frag_off = htons(IP_DF);
+		iph->ttl = av->hop_limit > 1 ? av->hop_limit : 64;
+		iph->protocol = IPPROTO_UDP;
+		iph->saddr = *(__be32 *)&av->sgid.raw[12];
+		iph->daddr = *(__be32 *)&av->dgid.raw[12];
+		__ip_select_ident(net, iph, 1);
+		ip_send_check(iph);
+	} else {
+		struct ipv6hdr *ip6h = skb_push(skb, sizeof(*ip6h));
+
+		skb_reset_network_header(skb);
+		skb->protocol = htons(ETH_P_IPV6);
+		ip6_flow_hdr(ip6h, av->traffic_class, htonl(av->flow_label));
+		ip6h->payload_len = htons(skb->len - sizeof(*ip6h));
+		ip6h->nexthdr = IPPROTO_UDP;
+		ip6h->hop_limit = av->hop_limit > 1 ? av->hop_limit : 64;
+		memcpy(&ip6h->saddr, av->sgid.raw, sizeof(ip6h->saddr));
+		memcpy(&ip6h->daddr, av->dgid.raw, sizeof(ip6h->daddr));
+	}
+}
+
+static int hodp_route_and_send(struct net *net, struct net_device *ndev,
+			       const struct hodp_av *av, struct sk_buff *skb)
+{
+	struct dst_entry *dst;
+
+	if (av->net_type == RDMA_NETWORK_IPV4) {
+		struct flowi4 fl = {
+			.flowi4_oif = ndev->ifindex,
+			.flowi4_proto = IPPROTO_UDP,
+			.saddr = ip_hdr(skb)->saddr,
+			.daddr = ip_hdr(skb)->daddr,
+		};
+		struct rtable *rt = ip_route_output_key(net, &fl);
+
+		if (IS_ERR(rt))
+			goto drop;
+		dst = &rt->dst;
+	} else {
+		struct flowi6 fl6 = {
+			.flowi6_oif = ndev->ifindex,
+			.flowi6_proto = IPPROTO_UDP,
+			.saddr = ipv6_hdr(skb)->saddr,
+			.daddr = ipv6_hdr(skb)->daddr,
+		};
+
+		dst = ip6_route_output(net, NULL, &fl6);
+		if (dst->error) {
+			dst_release(dst);
+			goto drop;
+		}
+	}
+	skb_dst_set(skb, dst);
+	skb->dev = dst->dev;
+	memset(skb->cb, 0, sizeof(skb->cb));
+	if (av->net_type == RDMA_NETWORK_IPV4)
+		return ip_local_out(net, NULL, skb);
+	return ip6_local_out(net, NULL, skb);
+
+drop:
+	kfree_skb(skb);
+	return -EHOSTUNREACH;
+}
+
+int hodp_pkt_send(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb)
+{
+	struct net_device *ndev = qp->hdev->ndev;
+	struct net *net = dev_net(ndev);
+	struct hodp_dev *peer;
+	unsigned int l3_len;
+	__le32 *icrc;
+
+	hodp_push_udp(skb, qp);
+	hodp_push_ip(skb, net, av);
+	l3_len = skb_transport_offset(skb);
+	icrc = skb_put(skb, HODP_ICRC_SIZE);
+
+	peer = hodp_local_dev(net, av);
+	if (peer) {
+		/* Never left the host: the ICRC would only be checked against itself. */
+		*icrc = 0;
+		hodp_rcv(peer, skb, true);
+		ib_device_put(&peer->ib_dev);
+		return 0;
+	}
+	*icrc = cpu_to_le32(hodp_icrc(skb, l3_len, skb->len - HODP_ICRC_SIZE));
+	return hodp_route_and_send(net, ndev, av, skb);
+}
+
+/* Opcodes each transport may carry. */
+static bool hodp_op_valid(u8 opcode)
+{
+	u8 op = opcode & ~HODP_TRANSPORT_MASK;
+
+	if (op >= HODP_OP_COUNT || !hodp_op_flags[op])
+		return false;
+	switch (opcode & HODP_TRANSPORT_MASK) {
+	case HODP_TRANSPORT_RC:
+		return true;
+	case HODP_TRANSPORT_UC:
+		return hodp_op_flags[op] & (HODP_F_SEND | HODP_F_WRITE) &&
+		       !(hodp_op_flags[op] & HODP_F_IETH);
+	case HODP_TRANSPORT_UD:
+		return op == HODP_SEND_ONLY || op == HODP_SEND_ONLY_IMM;
+	default:
+		return false;
+	}
+}
+
+/* Check the lower headers and parse the BTH; on success skb->data is at the BTH. */
+static int hodp_parse(struct sk_buff *skb, bool local)
+{
+	struct hodp_pkt *pkt = hodp_pkt(skb);
+	unsigned int l3_len, pad, min_len;
+	struct hodp_bth *bth;
+	struct udphdr *udph;
+	u32 icrc;
+
+	skb_reset_network_header(skb);
+	if (skb->protocol == htons(ETH_P_IP)) {
+		struct iphdr *iph;
+
+		if (!pskb_may_pull(skb, sizeof(*iph)))
+			return -EINVAL;
+		iph = ip_hdr(skb);
+		l3_len = iph->ihl * 4;
+		if (iph->version != 4 || l3_len != sizeof(*iph) ||
+		    ntohs(iph->tot_len) > skb->len || ip_is_fragment(iph))
+			return -EINVAL;
+		if (pskb_trim(skb, ntohs(iph->tot_len)))
+			return -EINVAL;
+		pkt->net_type = RDMA_NETWORK_IPV4;
+	} else {
+		struct ipv6hdr *ip6h;
+
+		if (!pskb_may_pull(skb, sizeof(*ip6h)))
+			return -EINVAL;
+		ip6h = ipv6_hdr(skb);
+		l3_len = sizeof(*ip6h);
+		if (ip6h->nexthdr != IPPROTO_UDP ||
+		    ntohs(ip6h->payload_len) + l3_len > skb->len)
+			return -EINVAL;
+		if (pskb_trim(skb, ntohs(ip6h->payload_len) + l3_len))
+			return -EINVAL;
+		pkt->net_type = RDMA_NETWORK_IPV6;
+	}
+	if (skb_linearize(skb))
+		return -ENOMEM;
+
+	min_len = l3_len + sizeof(*udph) + sizeof(*bth) + HODP_ICRC_SIZE;
+	if (skb->len < min_len)
+		return -EINVAL;
+	skb_set_transport_header(skb, l3_len);
+	udph = udp_hdr(skb);
+	if (ntohs(udph->len) != skb->len - l3_len)
+		return -EINVAL;
+
+	if (!local) {
+		icrc = le32_to_cpu(*(__le32 *)(skb_tail_pointer(skb) - HODP_ICRC_SIZE));
+		if (icrc != hodp_icrc(skb, l3_len, skb->len - HODP_ICRC_SIZE))
+			return -EBADMSG;
+	}
+
+	__skb_pull(skb, l3_len + sizeof(*udph));
+	bth = hodp_pkt_bth(skb);
+	if (!hodp_op_valid(bth->opcode) || (bth->flags & 0x0f))	/* TVer 0 */
+		return -EINVAL;
+
+	pkt->opcode = bth->opcode;
+	pkt->flags = hodp_op_flags[bth->opcode & ~HODP_TRANSPORT_MASK];
+	pkt->qpn = be32_to_cpu(bth->qpn) & HODP_QPN_MASK;
+	pkt->psn = be32_to_cpu(bth->apsn) & HODP_PSN_MASK;
+	pkt->ackreq = !!(be32_to_cpu(bth->apsn) & HODP_BTH_ACKREQ);
+	pkt->solicited = !!(bth->flags & HODP_BTH_SE);
+	pkt->hdr_len = sizeof(*bth) + hodp_ext_hdr_len(pkt->flags);
+	if ((bth->opcode & HODP_TRANSPORT_MASK) == HODP_TRANSPORT_UD)
+		pkt->hdr_len += sizeof(struct hodp_deth);
+	pad = (bth->flags & HODP_BTH_PAD_MASK) >> HODP_BTH_PAD_SHIFT;
+	if (skb->len < pkt->hdr_len + pad + HODP_ICRC_SIZE)
+		return -EINVAL;
+	pkt->paylen = skb->len - pkt->hdr_len - pad - HODP_ICRC_SIZE;
+	if (pkt->paylen && !(pkt->flags & HODP_F_PAYLOAD))
+		return -EINVAL;
+	return 0;
+}
+
+void hodp_rcv(struct hodp_dev *hdev, struct sk_buff *skb, bool local)
+{
+	struct hodp_qp *qp;
+
+	if (hodp_parse(skb, local))
+		goto drop;
+
+	qp = hodp_qp_get(hdev, hodp_pkt(skb)->qpn);
+	if (!qp)
+		goto drop;
+	skb_queue_tail(&qp->rx, skb);
+	hodp_qp_schedule(qp);
+	hodp_qp_put(qp);
+	return;
+
+drop:
+	atomic64_inc(&hdev->rx_dropped);
+	kfree_skb(skb);
+}
+
+static rx_handler_result_t hodp_rx_handler(struct sk_buff **pskb)
+{
+	struct sk_buff *skb = *pskb;
+	struct hodp_dev *hdev = rcu_dereference(skb->dev->rx_handler_data);
+	unsigned int l3_len;
+	struct udphdr *udph;
+
+	if (skb->pkt_type != PACKET_HOST)
+		return RX_HANDLER_PASS;
+	if (skb->protocol == htons(ETH_P_IP)) {
+		if (!pskb_may_pull(skb, sizeof(struct iphdr) + sizeof(*udph)) ||
+		    ip_hdr(skb)->protocol != IPPROTO_UDP)
+			return RX_HANDLER_PASS;
+		l3_len = ip_hdr(skb)->ihl * 4;
+	} else if (skb->protocol == htons(ETH_P_IPV6)) {
+		if (!pskb_may_pull(skb, sizeof(struct ipv6hdr) + sizeof(*udph)) ||
+		    ipv6_hdr(skb)->nexthdr != IPPROTO_UDP)
+			return RX_HANDLER_PASS;
+		l3_len = sizeof(struct ipv6hdr);
+	} else {
+		return RX_HANDLER_PASS;
+	}
+	if (!pskb_may_pull(skb, l3_len + sizeof(*udph)))
+		return RX_HANDLER_PASS;
+	udph = (struct udphdr *)(skb->data + l3_len);
+	if (udph->dest != htons(HODP_ROCE_UDP_PORT))
+		return RX_HANDLER_PASS;
+
+	skb = skb_share_check(skb, GFP_ATOMIC);
+	if (skb)
+		hodp_rcv(hdev, skb, false);
+	return RX_HANDLER_CONSUMED;
+}
+
+int hodp_net_attach(struct hodp_dev *hdev)
+{
+	int err;
+
+	rtnl_lock();
+	err = netdev_rx_handler_register(hdev->ndev, hodp_rx_handler, hdev);
+	rtnl_unlock();
+	if (err)
+		pr_err("%s already has a receive handler (bridge or bond port?)\n",
+		       netdev_name(hdev->ndev));
+	return err;
+}
+
+void hodp_net_detach_locked(struct hodp_dev *hdev)
+{
+	ASSERT_RTNL();
+	if (rtnl_dereference(hdev->ndev->rx_handler_data) == hdev)
+		netdev_rx_handler_unregister(hdev->ndev);
+}
+
+void hodp_net_detach(struct hodp_dev *hdev)
+{
+	rtnl_lock();
+	hodp_net_detach_locked(hdev);
+	rtnl_unlock();
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A RoCEv2 packet in an skb.  On receive, skb->data points at the BTH once
+ * the IP and UDP headers are checked; the network header stays reachable for
+ * UD's GRH.  Parsed fields live in skb->cb.
+ */
+#ifndef HODP_PKT_H
+#define HODP_PKT_H
+
+#include <linux/skbuff.h>
+
+#include "hodp_hdr.h"
+
+struct hodp_av;
+struct hodp_dev;
+struct hodp_qp;
+
+struct hodp_pkt {
+	u32 psn;
+	u32 qpn;		/* destination QP */
+	u32 paylen;		/* payload bytes, without pad and ICRC */
+	u16 flags;		/* hodp_op_flags[] of the operation */
+	u16 hdr_len;		/* BTH and extended headers */
+	u8 opcode;		/* full BTH opcode, transport included */
+	bool ackreq;
+	bool solicited;
+	u8 net_type;		/* RDMA_NETWORK_IPV4 or _IPV6 */
+};
+
+static inline struct hodp_pkt *hodp_pkt(struct sk_buff *skb)
+{
+	BUILD_BUG_ON(sizeof(struct hodp_pkt) > sizeof(skb->cb));
+	return (struct hodp_pkt *)skb->cb;
+}
+
+static inline struct hodp_bth *hodp_pkt_bth(struct sk_buff *skb)
+{
+	return (struct hodp_bth *)skb->data;
+}
+
+/* The extended header of kind @f (one HODP_F_* bit) in a parsed packet. */
+static inline void *hodp_pkt_ext(struct sk_buff *skb, u16 f)
+{
+	u16 flags = hodp_pkt(skb)->flags;
+	void *p = skb->data + sizeof(struct hodp_bth);
+
+	if ((hodp_pkt(skb)->opcode & HODP_TRANSPORT_MASK) == HODP_TRANSPORT_UD)
+		p += sizeof(struct hodp_deth);
+	return p + hodp_ext_hdr_len(flags & (f - 1));
+}
+
+static inline struct hodp_deth *hodp_pkt_deth(struct sk_buff *skb)
+{
+	return (struct hodp_deth *)(skb->data + sizeof(struct hodp_bth));
+}
+
+static inline void *hodp_pkt_payload(struct sk_buff *skb)
+{
+	return skb->data + hodp_pkt(skb)->hdr_len;
+}
+
+/* hodp_net.c */
+int hodp_net_attach(struct hodp_dev *hdev);
+void hodp_net_detach(struct hodp_dev *hdev);
+void hodp_net_detach_locked(struct hodp_dev *hdev);
+/*
+ * A packet from @qp: headroom for the lower headers, then @hdr_len bytes of
+ * transport headers and @paylen bytes of payload with its pad, both already
+ * skb_put() for the caller to fill (the pad is zeroed).
+ */
+struct sk_buff *hodp_pkt_alloc(struct hodp_qp *qp, unsigned int hdr_len, u32 paylen);
+/* Send a packet from hodp_pkt_alloc() to @av; consumes @skb. */
+int hodp_pkt_send(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb);
+
+#endif /* HODP_PKT_H */

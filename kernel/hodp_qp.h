@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Queue pairs: verbs-visible attributes, the rings, and the engine state of
+ * the requester, responder and completer.  All engine state of a QP is owned
+ * by its work item (hodp_qp_run()), which the workqueue never runs twice at
+ * once; other contexts only queue packets and schedule the work.
+ */
+#ifndef HODP_QP_H
+#define HODP_QP_H
+
+#include <linux/skbuff.h>
+#include <linux/timer.h>
+#include <linux/workqueue.h>
+#include <rdma/ib_verbs.h>
+
+#include "hodp_queue.h"
+
+struct hodp_cq;
+struct hodp_srq;
+struct hodp_mr;
+
+/* Where packets of a connected QP (or a UD AH) go. */
+struct hodp_av {
+	union ib_gid sgid;
+	union ib_gid dgid;
+	enum rdma_network_type net_type;	/* RDMA_NETWORK_IPV4 or _IPV6 */
+	u32 flow_label;
+	u8 hop_limit;
+	u8 traffic_class;
+};
+
+/* Requester's view of one send WQE while it is outstanding. */
+struct hodp_swqe {
+	u32 first_psn;
+	u32 last_psn;
+	u32 npkts;
+	u32 length;		/* total bytes of the message */
+	u32 resp_done;		/* READ: response bytes received so far */
+	u8 state;		/* enum hodp_swqe_state */
+	u8 wc_status;
+	bool signaled;
+	bool rd_atomic;		/* holds an outstanding RDMA READ/atomic credit */
+};
+
+enum hodp_swqe_state {
+	HODP_SWQE_POSTED,	/* copied, not started */
+	HODP_SWQE_SENDING,	/* some packets sent */
+	HODP_SWQE_SENT,		/* every packet sent, waiting for the ACK/response */
+	HODP_SWQE_DONE,		/* completed (status in wc_status) */
+};
+
+/* A received READ or atomic, kept to answer a duplicate request. */
+struct hodp_rd_res {
+	u8 opcode;		/* HODP_READ_REQUEST, HODP_COMPARE_SWAP, HODP_FETCH_ADD */
+	bool valid;
+	u32 first_psn;
+	u32 last_psn;
+	u64 va;
+	u32 rkey;
+	u32 length;
+	u64 orig;		/* atomics: the value returned */
+};
+
+struct hodp_qp {
+	struct ib_qp ibqp;
+	struct hodp_dev *hdev;
+
+	/* Serializes modify/query against each other. */
+	struct mutex attr_lock;
+	/* Guards state changes: modify_qp and the engine's moves to ERR. */
+	spinlock_t state_lock;
+	enum ib_qp_state state;
+	bool sq_sig_all;
+	bool is_user;
+
+	/* Attributes set by modify_qp. */
+	struct hodp_av av;
+	u32 dest_qpn;
+	u32 qkey;
+	u32 sq_psn;
+	u32 rq_psn;
+	enum ib_mtu path_mtu;
+	u32 mtu;			/* bytes: min(path MTU, port MTU) */
+	int access_flags;
+	u8 timeout;
+	u8 retry_cnt;
+	u8 rnr_retry;
+	u8 min_rnr_timer;
+	u8 max_rd_atomic;
+	u8 max_dest_rd_atomic;
+	u16 pkey_index;
+
+	/* Rings and their limits. */
+	struct hodp_queue sq;
+	struct hodp_queue rq;		/* unused with an SRQ */
+	void *sq_shadow;		/* kernel copies of the SQ slots */
+	struct hodp_swqe *swqe;		/* requester state per SQ slot */
+	u32 max_send_sge;
+	u32 max_inline;
+	u32 max_recv_sge;
+	struct hodp_srq *srq;
+	struct hodp_cq *scq;
+	struct hodp_cq *rcq;
+
+	/* Engine: everything below belongs to the QP's work item. */
+	struct work_struct work;
+	struct sk_buff_head rx;		/* packets from the wire or a local QP */
+	struct timer_list retry_timer;	/* ACK time-out and RNR wait */
+	bool retry_timer_fired;
+
+	/* Requester and completer: SQ indices run freely like the ring's. */
+	u32 sq_head;		/* oldest uncompleted WQE */
+	u32 sq_next;		/* next WQE the requester starts or continues */
+	u32 sq_fetched;		/* WQEs copied from the ring */
+	u32 req_psn;		/* next PSN to send */
+	u32 acked_psn;		/* every PSN before this one is acknowledged */
+	u32 read_resp_psn;	/* next READ response PSN the completer expects */
+	u32 req_offset;		/* bytes of WQE sq_next already sent */
+	u32 rd_atomic_inflight;
+	u32 retry_left;
+	u32 rnr_left;
+	bool rnr_wait;		/* waiting out an RNR NAK before resending */
+	bool req_flush;		/* SQ in error: complete everything flushed */
+
+	/* Responder. */
+	u32 rq_cons;		/* our copy of the RQ consumer index */
+	u32 resp_psn;		/* expected PSN */
+	u32 msn;
+	bool nak_seq_sent;	/* a PSN sequence NAK is outstanding */
+	bool recv_active;	/* a multi-packet SEND is filling recv_wqe */
+	u32 recv_offset;
+	void *recv_wqe;		/* kernel copy of the receive WQE in use */
+	struct hodp_mr *write_mr;	/* multi-packet RDMA WRITE in progress */
+	u64 write_va;
+	u32 write_left;
+	struct hodp_rd_res *rd_res;	/* max_dest_rd_atomic entries, used round robin */
+	u32 rd_res_next;
+	/* An RDMA READ being answered, possibly over several runs. */
+	struct hodp_rd_res *read_active;
+	u32 read_psn;
+	u32 read_offset;
+
+	/* Lookups from the receive path hold a reference; destroy waits for them. */
+	refcount_t refs;
+	struct completion released;
+};
+
+/* The state, ordered before the attributes modify_qp set before changing it. */
+static inline enum ib_qp_state hodp_qp_state(struct hodp_qp *qp)
+{
+	return smp_load_acquire(&qp->state);
+}
+
+static inline struct hodp_qp *to_hqp(struct ib_qp *ibqp)
+{
+	return container_of(ibqp, struct hodp_qp, ibqp);
+}
+
+int hodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init, struct ib_udata *udata);
+int hodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		   struct ib_udata *udata);
+int hodp_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		  struct ib_qp_init_attr *init);
+int hodp_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
+int hodp_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
+		   const struct ib_send_wr **bad_wr);
+int hodp_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
+		   const struct ib_recv_wr **bad_wr);
+
+struct hodp_qp *hodp_qp_get(struct hodp_dev *hdev, u32 qpn);
+void hodp_qp_put(struct hodp_qp *qp);
+void hodp_qp_schedule(struct hodp_qp *qp);
+void hodp_qp_error(struct hodp_qp *qp);
+
+#endif /* HODP_QP_H */

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Requester: takes send WQEs from the ring, splits them into packets of the
+ * path MTU and sends them; for RC it keeps a bounded window of unacknowledged
+ * packets and the retry timer, and rewinds on NAKs and time-outs.
+ */
+#include "hodp.h"
+#include "hodp_ah.h"
+#include "hodp_engine.h"
+#include "hodp_mr.h"
+#include "hodp_pkt.h"
+
+/* Unacknowledged packets an RC QP may have in flight. */
+#define HODP_WINDOW		512
+/* An RC requester asks for an ACK at least this often within a message. */
+#define HODP_ACKREQ_EVERY	16
+
+static bool hodp_qp_connected(struct hodp_qp *qp)
+{
+	return qp->ibqp.qp_type == IB_QPT_RC || qp->ibqp.qp_type == IB_QPT_UC;
+}
+
+static u8 hodp_transport(struct hodp_qp *qp)
+{
+	switch (qp->ibqp.qp_type) {
+	case IB_QPT_RC:
+		return HODP_TRANSPORT_RC;
+	case IB_QPT_UC:
+		return HODP_TRANSPORT_UC;
+	default:
+		return HODP_TRANSPORT_UD;
+	}
+}
+
+/* Copy newly posted WQEs out of the shared ring: userspace may rewrite a slot at any time. */
+static void hodp_req_fetch(struct hodp_qp *qp)
+{
+	u32 prod = hodp_queue_load(&qp->sq.ring->producer);
+
+	while (qp->sq_fetched != prod && qp->sq_fetched - qp->sq_head < qp->sq.num_entries) {
+		memcpy(hodp_sq_wqe(qp, qp->sq_fetched), hodp_queue_slot(&qp->sq, qp->sq_fetched),
+		       qp->sq.stride);
+		memset(hodp_sq_state(qp, qp->sq_fetched), 0, sizeof(struct hodp_swqe));
+		qp->sq_fetched++;
+	}
+}
+
+static bool hodp_wr_is_rd_atomic(u32 opcode)
+{
+	return opcode == IB_WR_RDMA_READ || opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
+	       opcode == IB_WR_ATOMIC_FETCH_AND_ADD;
+}
+
+/* Check a WQE as it starts and size its message; returns a completion status. */
+static enum ib_wc_status hodp_req_check(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
+					struct hodp_swqe *sw)
+{
+	enum ib_qp_type type = qp->ibqp.qp_type;
+	u64 len = 0;
+	u32 i;
+
+	switch (wqe->opcode) {
+	case IB_WR_SEND:
+	case IB_WR_SEND_WITH_IMM:
+		break;
+	case IB_WR_RDMA_WRITE:
+	case IB_WR_RDMA_WRITE_WITH_IMM:
+		if (!hodp_qp_connected(qp))
+			return IB_WC_LOC_QP_OP_ERR;
+		break;
+	case IB_WR_SEND_WITH_INV:
+	case IB_WR_RDMA_READ:
+	case IB_WR_ATOMIC_CMP_AND_SWP:
+	case IB_WR_ATOMIC_FETCH_AND_ADD:
+		if (type != IB_QPT_RC)
+			return IB_WC_LOC_QP_OP_ERR;
+		break;
+	default:
+		return IB_WC_LOC_QP_OP_ERR;
+	}
+
+	if (wqe->send_flags & IB_SEND_INLINE) {
+		if (wqe->inline_len > qp->max_inline || hodp_wr_is_rd_atomic(wqe->opcode))
+			return IB_WC_LOC_QP_OP_ERR;
+		len = wqe->inline_len;
+	} else {
+		if (wqe->num_sge > qp->max_send_sge)
+			return IB_WC_LOC_QP_OP_ERR;
+		for (i = 0; i < wqe->num_sge; i++)
+			len += wqe->sge[i].length;
+	}
+	if (len > HODP_MAX_MSG_SZ)
+		return IB_WC_LOC_LEN_ERR;
+	if ((type == IB_QPT_UD || type == IB_QPT_GSI) && len > qp->mtu)
+		return IB_WC_LOC_LEN_ERR;
+	if (wqe->opcode == IB_WR_ATOMIC_CMP_AND_SWP || wqe->opcode == IB_WR_ATOMIC_FETCH_AND_ADD) {
+		if (len != sizeof(u64))
+			return IB_WC_LOC_LEN_ERR;
+		if (wqe->wr.atomic.remote_addr & (sizeof(u64) - 1))
+			return IB_WC_LOC_QP_OP_ERR;
+	}
+
+	sw->length = len;
+	sw->signaled = qp->sq_sig_all || (wqe->send_flags & IB_SEND_SIGNALED);
+	sw->rd_atomic = hodp_wr_is_rd_atomic(wqe->opcode);
+	if (wqe->opcode == IB_WR_ATOMIC_CMP_AND_SWP || wqe->opcode == IB_WR_ATOMIC_FETCH_AND_ADD)
+		sw->npkts = 1;
+	else
+		sw->npkts = max_t(u32, 1, DIV_ROUND_UP(len, qp->mtu));
+	return IB_WC_SUCCESS;
+}
+
+/* The BTH operation of the packet at @offset of a SEND or WRITE message. */
+static u8 hodp_req_op(u32 wr_opcode, bool first, bool last)
+{
+	bool write = wr_opcode == IB_WR_RDMA_WRITE || wr_opcode == IB_WR_RDMA_WRITE_WITH_IMM;
+	bool imm = wr_opcode == IB_WR_RDMA_WRITE_WITH_IMM || wr_opcode == IB_WR_SEND_WITH_IMM;
+	bool inv = wr_opcode == IB_WR_SEND_WITH_INV;
+
+	if (first && last) {
+		if (write)
+			return imm ? HODP_WRITE_ONLY_IMM : HODP_WRITE_ONLY;
+		return imm ? HODP_SEND_ONLY_IMM : inv ? HODP_SEND_ONLY_INV : HODP_SEND_ONLY;
+	}
+	if (first)
+		return write ? HODP_WRITE_FIRST : HODP_SEND_FIRST;
+	if (!last)
+		return write ? HODP_WRITE_MIDDLE : HODP_SEND_MIDDLE;
+	if (write)
+		return imm ? HODP_WRITE_LAST_IMM : HODP_WRITE_LAST;
+	return imm ? HODP_SEND_LAST_IMM : inv ? HODP_SEND_LAST_INV : HODP_SEND_LAST;
+}
+
+static void hodp_req_complete_error(struct hodp_qp *qp, struct hodp_swqe *sw,
+				    enum ib_wc_status status)
+{
+	sw->state = HODP_SWQE_DONE;
+	sw->wc_status = status;
+	hodp_qp_error(qp);
+}
+
+/*
+ * Build and send the next packet of WQE sq_next.  Returns false when nothing
+ * could be sent (window full, waiting for credits, or an error).
+ */
+static bool hodp_req_send_one(struct hodp_qp *qp)
+{
+	struct hodp_send_wqe *wqe = hodp_sq_wqe(qp, qp->sq_next);
+	struct hodp_swqe *sw = hodp_sq_state(qp, qp->sq_next);
+	u8 transport = hodp_transport(qp);
+	u32 offset = qp->req_offset, paylen = 0;
+	struct hodp_av ud_av, *av = &qp->av;
+	bool first, last, ackreq;
+	struct hodp_bth *bth;
+	struct sk_buff *skb;
+	u32 dest_qpn = qp->dest_qpn;
+	unsigned int hdr_len;
+	u16 flags;
+	void *p;
+	u8 op;
+	int err;
+
+	if (sw->state == HODP_SWQE_POSTED) {
+		enum ib_wc_status status = hodp_req_check(qp, wqe, sw);
+
+		if (status != IB_WC_SUCCESS) {
+			hodp_req_complete_error(qp, sw, status);
+			return false;
+		}
+		if (sw->rd_atomic && qp->rd_atomic_inflight >= max_t(u32, qp->max_rd_atomic, 1))
+			return false;
+		/* A fenced WQE waits for every earlier READ and atomic to finish. */
+		if ((wqe->send_flags & IB_SEND_FENCE) && qp->rd_atomic_inflight)
+			return false;
+		if (sw->rd_atomic)
+			qp->rd_atomic_inflight++;
+		sw->first_psn = qp->req_psn;
+		sw->last_psn = hodp_psn_add(qp->req_psn, sw->npkts - 1);
+		sw->state = HODP_SWQE_SENDING;
+	}
+
+	if (qp->ibqp.qp_type == IB_QPT_RC &&
+	    hodp_psn_diff(qp->req_psn, qp->acked_psn) >= HODP_WINDOW)
+		return false;
+
+	if (wqe->opcode == IB_WR_RDMA_READ) {
+		op = HODP_READ_REQUEST;
+		first = last = true;
+	} else if (wqe->opcode == IB_WR_ATOMIC_CMP_AND_SWP) {
+		op = HODP_COMPARE_SWAP;
+		first = last = true;
+	} else if (wqe->opcode == IB_WR_ATOMIC_FETCH_AND_ADD) {
+		op = HODP_FETCH_ADD;
+		first = last = true;
+	} else {
+		paylen = min(sw->length - offset, qp->mtu);
+		first = offset == 0;
+		last = offset + paylen == sw->length;
+		op = hodp_req_op(wqe->opcode, first, last);
+	}
+	flags = hodp_op_flags[op];
+	hdr_len = sizeof(*bth) + hodp_ext_hdr_len(flags);
+	if (transport == HODP_TRANSPORT_UD) {
+		hdr_len += sizeof(struct hodp_deth);
+		if (!hodp_ah_lookup(qp->hdev, wqe->wr.ud.ah_num, qp->ibqp.pd, &ud_av)) {
+			hodp_req_complete_error(qp, sw, IB_WC_LOC_QP_OP_ERR);
+			return false;
+		}
+		av = &ud_av;
+		dest_qpn = wqe->wr.ud.remote_qpn;
+	}
+
+	skb = hodp_pkt_alloc(qp, hdr_len, paylen);
+	if (!skb)
+		return false;	/* try again on the next run */
+
+	ackreq = transport == HODP_TRANSPORT_RC &&
+		 (last || (hodp_psn_diff(qp->req_psn, sw->first_psn) + 1) % HODP_ACKREQ_EVERY == 0);
+	bth = (struct hodp_bth *)skb->data;
+	bth->opcode = transport | op;
+	bth->flags = ((-paylen & 3) << HODP_BTH_PAD_SHIFT) |
+		     (last && (wqe->send_flags & IB_SEND_SOLICITED) ? HODP_BTH_SE : 0);
+	bth->pkey = cpu_to_be16(HODP_PKEY_DEFAULT);
+	bth->qpn = cpu_to_be32(dest_qpn & HODP_QPN_MASK);
+	bth->apsn = cpu_to_be32(qp->req_psn | (ackreq ? HODP_BTH_ACKREQ : 0));
+	p = bth + 1;
+
+	if (transport == HODP_TRANSPORT_UD) {
+		struct hodp_deth *deth = p;
+		u32 qkey = wqe->wr.ud.remote_qkey;
+
+		/* A Q_Key with the high bit set means "use the QP's own". */
+		deth->qkey = cpu_to_be32((int)qkey < 0 ? qp->qkey : qkey);
+		deth->sqpn = cpu_to_be32(qp->ibqp.qp_num);
+		p += sizeof(*deth);
+	}
+	if (flags & HODP_F_RETH) {
+		struct hodp_reth *reth = p;
+
+		reth->va = cpu_to_be64(wqe->wr.rdma.remote_addr + offset);
+		reth->rkey = cpu_to_be32(wqe->wr.rdma.rkey);
+		reth->len = cpu_to_be32(sw->length - offset);
+		p += sizeof(*reth);
+	}
+	if (flags & HODP_F_ATMETH) {
+		struct hodp_atmeth *atm = p;
+
+		atm->va = cpu_to_be64(wqe->wr.atomic.remote_addr);
+		atm->rkey = cpu_to_be32(wqe->wr.atomic.rkey);
+		atm->swap_add = cpu_to_be64(op == HODP_COMPARE_SWAP ? wqe->wr.atomic.swap :
+					    wqe->wr.atomic.compare_add);
+		atm->compare = cpu_to_be64(wqe->wr.atomic.compare_add);
+		p += sizeof(*atm);
+	}
+	if (flags & HODP_F_IMM) {
+		((struct hodp_immdt *)p)->imm = (__force __be32)wqe->imm_data;
+		p += sizeof(struct hodp_immdt);
+	}
+	if (flags & HODP_F_IETH) {
+		((struct hodp_ieth *)p)->rkey = cpu_to_be32(wqe->imm_data);
+		p += sizeof(struct hodp_ieth);
+	}
+
+	if (paylen) {
+		if (wqe->send_flags & IB_SEND_INLINE) {
+			memcpy(p, (void *)wqe->sge + offset, paylen);
+		} else {
+			err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, offset,
+					    p, paylen, HODP_FROM_MR);
+			if (err) {
+				kfree_skb(skb);
+				hodp_req_complete_error(qp, sw, IB_WC_LOC_PROT_ERR);
+				return false;
+			}
+		}
+	}
+
+	hodp_pkt_send(qp, av, skb);
+
+	/* A READ occupies one PSN per response packet. */
+	qp->req_psn = hodp_psn_add(qp->req_psn, wqe->opcode == IB_WR_RDMA_READ ?
+				   sw->npkts - hodp_psn_diff(qp->req_psn, sw->first_psn) : 1);
+	qp->req_offset += paylen;
+	if (last || wqe->opcode == IB_WR_RDMA_READ) {
+		qp->req_offset = 0;
+		qp->sq_next++;
+		/* Only RC waits for an acknowledgement. */
+		sw->state = transport == HODP_TRANSPORT_RC ? HODP_SWQE_SENT : HODP_SWQE_DONE;
+	}
+	if (transport == HODP_TRANSPORT_RC && !timer_pending(&qp->retry_timer))
+		mod_timer(&qp->retry_timer, jiffies + hodp_comp_timeout_jiffies(qp));
+	return true;
+}
+
+/* Send a burst of packets; false when the requester is idle or blocked. */
+bool hodp_req_run(struct hodp_qp *qp)
+{
+	enum ib_qp_state state = hodp_qp_state(qp);
+	int n;
+
+	if (state != IB_QPS_RTS || qp->rnr_wait)
+		return false;
+
+	WRITE_ONCE(qp->sq.ring->doorbell, 0);
+	hodp_req_fetch(qp);
+	for (n = 0; n < 16 && qp->sq_next != qp->sq_fetched; n++)
+		if (!hodp_req_send_one(qp))
+			return n > 0;
+	if (qp->sq_next != qp->sq_fetched)
+		return true;
+
+	/* Idle: ask for a doorbell, then look once more to close the race with a post. */
+	WRITE_ONCE(qp->sq.ring->doorbell, 1);
+	smp_mb();
+	if (hodp_queue_load(&qp->sq.ring->producer) != qp->sq_fetched) {
+		WRITE_ONCE(qp->sq.ring->doorbell, 0);
+		return true;
+	}
+	return n > 0;
+}
+
+void hodp_req_rewind(struct hodp_qp *qp, u32 psn)
+{
+	u32 i;
+
+	for (i = qp->sq_head; i != qp->sq_next; i++) {
+		struct hodp_swqe *sw = hodp_sq_state(qp, i);
+
+		if (sw->state == HODP_SWQE_DONE)
+			continue;
+		if (hodp_psn_diff(psn, sw->last_psn) > 0)
+			continue;
+		/* Resend from the packet carrying @psn (or the WQE's first one). */
+		if (hodp_psn_diff(psn, sw->first_psn) < 0)
+			psn = sw->first_psn;
+		qp->sq_next = i;
+		qp->req_psn = psn;
+		qp->req_offset = hodp_psn_diff(psn, sw->first_psn) * qp->mtu;
+		sw->state = HODP_SWQE_SENDING;
+		/* Later WQEs start over; their READ/atomic credits come back. */
+		for (i++; i != qp->sq_fetched; i++) {
+			struct hodp_swqe *later = hodp_sq_state(qp, i);
+
+			if (later->state == HODP_SWQE_POSTED)
+				break;
+			if (later->rd_atomic)
+				qp->rd_atomic_inflight--;
+			later->state = HODP_SWQE_POSTED;
+		}
+		return;
+	}
+}

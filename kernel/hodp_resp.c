@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Responder: executes incoming requests in PSN order.  SENDs fill receive
+ * WQEs, WRITEs and atomics go through rkeys, READs are answered with
+ * response packets; duplicates are re-acknowledged or replayed, gaps are
+ * NAKed once, and a missing receive WQE is an RNR NAK.
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+
+#include "hodp.h"
+#include "hodp_cq.h"
+#include "hodp_engine.h"
+#include "hodp_mr.h"
+#include "hodp_pkt.h"
+#include "hodp_srq.h"
+
+#define HODP_GRH_SIZE	40
+
+/* What executing a request calls for. */
+enum hodp_resp_result {
+	HODP_RESP_OK,
+	HODP_RESP_RNR,		/* no receive WQE: RNR NAK, PSN not consumed */
+	HODP_RESP_DROP,		/* silently drop (UC/UD) */
+	HODP_RESP_NAK_INVALID,
+	HODP_RESP_NAK_ACCESS,
+	HODP_RESP_NAK_OP,
+};
+
+static void hodp_resp_send_ack(struct hodp_qp *qp, u8 op, u32 psn, u8 syndrome, u64 orig)
+{
+	unsigned int hdr_len = sizeof(struct hodp_bth) + hodp_ext_hdr_len(hodp_op_flags[op]);
+	struct hodp_aeth *aeth;
+	struct hodp_bth *bth;
+	struct sk_buff *skb;
+
+	skb = hodp_pkt_alloc(qp, hdr_len, 0);
+	if (!skb)
+		return;	/* the requester's retry covers a lost ACK */
+	bth = (struct hodp_bth *)skb->data;
+	bth->opcode = HODP_TRANSPORT_RC | op;
+	bth->flags = 0;
+	bth->pkey = cpu_to_be16(HODP_PKEY_DEFAULT);
+	bth->qpn = cpu_to_be32(qp->dest_qpn);
+	bth->apsn = cpu_to_be32(psn);
+	aeth = (struct hodp_aeth *)(bth + 1);
+	aeth->smsn = cpu_to_be32((u32)syndrome << 24 | (qp->msn & 0xffffff));
+	if (op == HODP_ATOMIC_ACKNOWLEDGE)
+		((struct hodp_atmack *)(aeth + 1))->orig = cpu_to_be64(orig);
+	hodp_pkt_send(qp, &qp->av, skb);
+}
+
+static void hodp_resp_nak(struct hodp_qp *qp, u32 psn, u8 syndrome)
+{
+	hodp_resp_send_ack(qp, HODP_ACKNOWLEDGE, psn, syndrome, 0);
+}
+
+void hodp_resp_reset(struct hodp_qp *qp)
+{
+	qp->msn = 0;
+	qp->nak_seq_sent = false;
+	qp->recv_active = false;
+	qp->recv_offset = 0;
+	if (qp->write_mr)
+		hodp_mr_put(qp->write_mr);
+	qp->write_mr = NULL;
+	qp->write_left = 0;
+	qp->read_active = NULL;
+	if (qp->rd_res)
+		memset(qp->rd_res, 0, sizeof(*qp->rd_res) * max_t(u32, qp->max_dest_rd_atomic, 1));
+}
+
+static void hodp_resp_complete_recv(struct hodp_qp *qp, struct sk_buff *skb,
+				    enum ib_wc_status status, u32 opcode, u32 byte_len)
+{
+	struct hodp_recv_wqe *rwqe = qp->recv_wqe;
+	struct hodp_pkt *pkt = hodp_pkt(skb);
+	struct hodp_cqe cqe = {
+		.wr_id = rwqe->wr_id,
+		.status = status,
+		.opcode = opcode,
+		.byte_len = byte_len,
+		.src_qp = qp->dest_qpn,
+		.network_hdr_type = pkt->net_type,
+	};
+
+	if (status == IB_WC_SUCCESS && (pkt->flags & HODP_F_IMM)) {
+		cqe.wc_flags |= IB_WC_WITH_IMM;
+		cqe.imm_data = (__force u32)((struct hodp_immdt *)
+					      hodp_pkt_ext(skb, HODP_F_IMM))->imm;
+	}
+	if (status == IB_WC_SUCCESS && (pkt->flags & HODP_F_IETH)) {
+		cqe.wc_flags |= IB_WC_WITH_INVALIDATE;
+		cqe.imm_data = be32_to_cpu(((struct hodp_ieth *)
+					    hodp_pkt_ext(skb, HODP_F_IETH))->rkey);
+	}
+	qp->recv_active = false;
+	hodp_qp_complete(qp, qp->rcq, &cqe, pkt->solicited);
+}
+
+/* Map a local copy failure to the receive completion and the NAK to send. */
+static enum hodp_resp_result hodp_resp_local_error(struct hodp_qp *qp, struct sk_buff *skb,
+						   int err)
+{
+	if (err == -EMSGSIZE) {
+		hodp_resp_complete_recv(qp, skb, IB_WC_LOC_LEN_ERR, IB_WC_RECV, 0);
+		return HODP_RESP_NAK_INVALID;
+	}
+	hodp_resp_complete_recv(qp, skb, IB_WC_LOC_PROT_ERR, IB_WC_RECV, 0);
+	return HODP_RESP_NAK_OP;
+}
+
+static enum hodp_resp_result hodp_resp_send(struct hodp_qp *qp, struct sk_buff *skb)
+{
+	struct hodp_pkt *pkt = hodp_pkt(skb);
+	struct hodp_recv_wqe *rwqe = qp->recv_wqe;
+	int err;
+
+	if (pkt->flags & HODP_F_FIRST) {
+		if (qp->recv_active)
+			return HODP_RESP_NAK_INVALID;	/* the last message never ended */
+		if (!hodp_recv_fetch(qp))
+			return HODP_RESP_RNR;
+		qp->recv_active = true;
+		qp->recv_offset = 0;
+	} else if (!qp->recv_active) {
+		return HODP_RESP_NAK_INVALID;
+	}
+	if (!(pkt->flags & HODP_F_LAST) && pkt->paylen != qp->mtu)
+		return HODP_RESP_NAK_INVALID;
+
+	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, rwqe->sge, rwqe->num_sge, qp->recv_offset,
+			    hodp_pkt_payload(skb), pkt->paylen, HODP_TO_MR);
+	if (err)
+		return hodp_resp_local_error(qp, skb, err);
+	qp->recv_offset += pkt->paylen;
+
+	if (pkt->flags & HODP_F_LAST)
+		hodp_resp_complete_recv(qp, skb, IB_WC_SUCCESS, IB_WC_RECV, qp->recv_offset);
+	return HODP_RESP_OK;
+}
+
+static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff *skb)
+{
+	struct hodp_pkt *pkt = hodp_pkt(skb);
+
+	if (pkt->flags & HODP_F_FIRST) {
+		struct hodp_reth *reth = hodp_pkt_ext(skb, HODP_F_RETH);
+		u64 va = be64_to_cpu(reth->va);
+		u32 len = be32_to_cpu(reth->len);
+
+		if (qp->write_mr || qp->write_left)
+			return HODP_RESP_NAK_INVALID;
+		if (!(qp->access_flags & IB_ACCESS_REMOTE_WRITE))
+			return HODP_RESP_NAK_ACCESS;
+		if (len) {
+			qp->write_mr = hodp_mr_get(qp->hdev, be32_to_cpu(reth->rkey), true,
+						   qp->ibqp.pd, va, len, IB_ACCESS_REMOTE_WRITE);
+			if (!qp->write_mr)
+				return HODP_RESP_NAK_ACCESS;
+		}
+		qp->write_va = va;
+		qp->write_left = len;
+		qp->recv_offset = len;	/* byte_len of a WRITE with immediate */
+	} else if (!qp->write_mr) {
+		return HODP_RESP_NAK_INVALID;
+	}
+	if (pkt->paylen > qp->write_left ||
+	    (!(pkt->flags & HODP_F_LAST) && pkt->paylen != qp->mtu) ||
+	    ((pkt->flags & HODP_F_LAST) && pkt->paylen != qp->write_left))
+		return HODP_RESP_NAK_INVALID;
+
+	/* An immediate needs a receive WQE: take it before any byte lands. */
+	if ((pkt->flags & HODP_F_IMM) && !hodp_recv_fetch(qp))
+		return HODP_RESP_RNR;
+
+	if (pkt->paylen)
+		hodp_mr_copy(qp->write_mr, qp->write_va, hodp_pkt_payload(skb), pkt->paylen,
+			     HODP_TO_MR);
+	qp->write_va += pkt->paylen;
+	qp->write_left -= pkt->paylen;
+
+	if (pkt->flags & HODP_F_LAST) {
+		if (qp->write_mr)
+			hodp_mr_put(qp->write_mr);
+		qp->write_mr = NULL;
+		if (pkt->flags & HODP_F_IMM)
+			hodp_resp_complete_recv(qp, skb, IB_WC_SUCCESS, IB_WC_RECV_RDMA_WITH_IMM,
+						qp->recv_offset);
+	}
+	return HODP_RESP_OK;
+}
+
+/* Send the next response packet of the READ being answered. */
+static bool hodp_resp_read_step(struct hodp_qp *qp)
+{
+	struct hodp_rd_res *res = qp->read_active;
+	u32 paylen = min(res->length - qp->read_offset, qp->mtu);
+	bool first = qp->read_offset == 0;
+	bool last = qp->read_offset + paylen == res->length;
+	struct hodp_mr *mr = NULL;
+	struct hodp_bth *bth;
+	struct sk_buff *skb;
+	unsigned int hdr_len;
+	u8 op;
+
+	if (first && last)
+		op = HODP_READ_RESPONSE_ONLY;
+	else if (first)
+		op = HODP_READ_RESPONSE_FIRST;
+	else if (last)
+		op = HODP_READ_RESPONSE_LAST;
+	else
+		op = HODP_READ_RESPONSE_MIDDLE;
+
+	if (paylen) {
+		mr = hodp_mr_get(qp->hdev, res->rkey, true, qp->ibqp.pd,
+				 res->va + qp->read_offset, paylen, IB_ACCESS_REMOTE_READ);
+		if (!mr) {
+			/* Deregistered under us: the requester learns of it through a NAK. */
+			hodp_resp_nak(qp, qp->read_psn, HODP_AETH_NAK | HODP_NAK_REM_ACCESS);
+			qp->read_active = NULL;
+			hodp_qp_error(qp);
+			return false;
+		}
+	}
+
+	hdr_len = sizeof(*bth) + hodp_ext_hdr_len(hodp_op_flags[op]);
+	skb = hodp_pkt_alloc(qp, hdr_len, paylen);
+	if (!skb) {
+		if (mr)
+			hodp_mr_put(mr);
+		return false;
+	}
+	bth = (struct hodp_bth *)skb->data;
+	bth->opcode = HODP_TRANSPORT_RC | op;
+	bth->flags = (-paylen & 3) << HODP_BTH_PAD_SHIFT;
+	bth->pkey = cpu_to_be16(HODP_PKEY_DEFAULT);
+	bth->qpn = cpu_to_be32(qp->dest_qpn);
+	bth->apsn = cpu_to_be32(qp->read_psn);
+	if (hodp_op_flags[op] & HODP_F_AETH) {
+		if (last)
+			qp->msn++;
+		((struct hodp_aeth *)(bth + 1))->smsn =
+			cpu_to_be32(HODP_AETH_ACK_NO_CREDIT << 24 | (qp->msn & 0xffffff));
+	}
+	if (mr) {
+		hodp_mr_copy(mr, res->va + qp->read_offset, skb->data + hdr_len, paylen,
+			     HODP_FROM_MR);
+		hodp_mr_put(mr);
+	}
+	hodp_pkt_send(qp, &qp->av, skb);
+
+	qp->read_psn = hodp_psn_add(qp->read_psn, 1);
+	qp->read_offset += paylen;
+	if (last)
+		qp->read_active = NULL;
+	return true;
+}
+
+/* Start answering a READ for [va, va + len) from @psn on. */
+static enum hodp_resp_result hodp_resp_read_start(struct hodp_qp *qp, struct hodp_rd_res *res,
+						  u32 psn, u64 va, u32 rkey, u32 len)
+{
+	struct hodp_mr *mr;
+
+	if (!(qp->access_flags & IB_ACCESS_REMOTE_READ))
+		return HODP_RESP_NAK_ACCESS;
+	if (len) {
+		mr = hodp_mr_get(qp->hdev, rkey, true, qp->ibqp.pd, va, len,
+				 IB_ACCESS_REMOTE_READ);
+		if (!mr)
+			return HODP_RESP_NAK_ACCESS;
+		hodp_mr_put(mr);
+	}
+	res->opcode = HODP_READ_REQUEST;
+	res->valid = true;
+	res->first_psn = psn;
+	res->last_psn = hodp_psn_add(psn, max_t(u32, 1, DIV_ROUND_UP(len, qp->mtu)) - 1);
+	res->va = va;
+	res->rkey = rkey;
+	res->length = len;
+	qp->read_active = res;
+	qp->read_psn = psn;
+	qp->read_offset = 0;
+	return HODP_RESP_OK;
+}
+
+static struct hodp_rd_res *hodp_resp_next_res(struct hodp_qp *qp)
+{
+	u32 n = max_t(u32, qp->max_dest_rd_atomic, 1);
+
+	return &qp->rd_res[qp->rd_res_next++ % n];
+}
+
+static enum hodp_resp_result hodp_resp_read(struct hodp_qp *qp, struct sk_buff *skb)
+{
+	struct hodp_reth *reth = hodp_pkt_ext(skb, HODP_F_RETH);
+	u32 len = be32_to_cpu(reth->len);
+
+	if (!qp->max_dest_rd_atomic || len > HODP_MAX_MSG_SZ)
+		return HODP_RESP_NAK_INVALID;
+	return hodp_resp_read_start(qp, hodp_resp_next_res(qp), hodp_pkt(skb)->psn,
+				    be64_to_cpu(reth->va), be32_to_cpu(reth->rkey), len);
+}
+
+static enum hodp_resp_result hodp_resp_atomic(struct hodp_qp *qp, struct sk_buff *skb)
+{
+	struct hodp_atmeth *atm = hodp_pkt_ext(skb, HODP_F_ATMETH);
+	bool cmp_swap = (hodp_pkt(skb)->opcode & ~HODP_TRANSPORT_MASK) == HODP_COMPARE_SWAP;
+	u64 va = be64_to_cpu(atm->va);
+	struct hodp_rd_res *res;
+	struct hodp_mr *mr;
+	u64 orig;
+
+	if (!qp->max_dest_rd_atomic || (va & (sizeof(u64) - 1)))
+		return HODP_RESP_NAK_INVALID;
+	if (!(qp->access_flags & IB_ACCESS_REMOTE_ATOMIC))
+		return HODP_RESP_NAK_ACCESS;
+	mr = hodp_mr_get(qp->hdev, be32_to_cpu(atm->rkey), true, qp->ibqp.pd, va, sizeof(u64),
+			 IB_ACCESS_REMOTE_ATOMIC);
+	if (!mr)
+		return HODP_RESP_NAK_ACCESS;
+	orig = hodp_mr_atomic(mr, va, cmp_swap,
+			      be64_to_cpu(cmp_swap ? atm->compare : atm->swap_add),
+			      be64_to_cpu(atm->swap_add));
+	hodp_mr_put(mr);
+
+	res = hodp_resp_next_res(qp);
+	*res = (struct hodp_rd_res) {
+		.opcode = hodp_pkt(skb)->opcode & ~HODP_TRANSPORT_MASK,
+		.valid = true,
+		.first_psn = hodp_pkt(skb)->psn,
+		.last_psn = hodp_pkt(skb)->psn,
+		.orig = orig,
+	};
+	return HODP_RESP_OK;
+}
+
+/* A request the responder has executed before: answer it again, change nothing. */
+static void hodp_resp_duplicate(struct hodp_qp *qp, struct sk_buff *skb)
+{
+	struct hodp_pkt *pkt = hodp_pkt(skb);
+	u32 n = max_t(u32, qp->max_dest_rd_atomic, 1), i;
+
+	if (pkt->flags & HODP_F_READ) {
+		struct hodp_reth *reth = hodp_pkt_ext(skb, HODP_F_RETH);
+		struct hodp_rd_res *res = NULL;
+
+		for (i = 0; qp->rd_res && i < n; i++)
+			if (qp->rd_res[i].valid && qp->rd_res[i].opcode == HODP_READ_REQUEST &&
+			    hodp_psn_diff(pkt->psn, qp->rd_res[i].first_psn) >= 0 &&
+			    hodp_psn_diff(pkt->psn, qp->rd_res[i].last_psn) <= 0)
+				res = &qp->rd_res[i];
+		/* The re-issued READ names the part still wanted; its rkey is checked again. */
+		if (res)
+			hodp_resp_read_start(qp, res, pkt->psn, be64_to_cpu(reth->va),
+					     be32_to_cpu(reth->rkey), be32_to_cpu(reth->len));
+		return;
+	}
+	if (pkt->flags & HODP_F_ATOMIC) {
+		for (i = 0; qp->rd_res && i < n; i++)
+			if (qp->rd_res[i].valid && qp->rd_res[i].first_psn == pkt->psn &&
+			    qp->rd_res[i].opcode != HODP_READ_REQUEST)
+				hodp_resp_send_ack(qp, HODP_ATOMIC_ACKNOWLEDGE, pkt->psn,
+						   HODP_AETH_ACK_NO_CREDIT, qp->rd_res[i].orig);
+		return;
+	}
+	/* SEND or WRITE: everything before resp_psn was executed; say so. */
+	hodp_resp_send_ack(qp, HODP_ACKNOWLEDGE, hodp_psn_add(qp->resp_psn, HODP_PSN_MASK),
+			   HODP_AETH_ACK_NO_CREDIT, 0);
+}
+
+static void hodp_resp_ud(struct hodp_qp *qp, struct sk_buff *skb)
+{
+	struct hodp_pkt *pkt = hodp_pkt(skb);
+	struct hodp_deth *deth = hodp_pkt_deth(skb);
+	struct hodp_recv_wqe *rwqe = qp->recv_wqe;
+	u8 grh[HODP_GRH_SIZE] = {};
+	struct hodp_cqe cqe = {};
+	u32 qkey = be32_to_cpu(deth->qkey);
+	int err;
+
+	if (qkey != (qp->ibqp.qp_type == IB_QPT_GSI ? HODP_GSI_QKEY : qp->qkey))
+		return;
+	if (!hodp_recv_fetch(qp))
+		return;
+
+	/* RoCEv2 GRH: the IPv6 header, or the IPv4 header in its last 20 bytes. */
+	if (pkt->net_type == RDMA_NETWORK_IPV4)
+		memcpy(grh + 20, skb_network_header(skb), sizeof(struct iphdr));
+	else
+		memcpy(grh, skb_network_header(skb), sizeof(struct ipv6hdr));
+
+	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, rwqe->sge, rwqe->num_sge, 0, grh,
+			    sizeof(grh), HODP_TO_MR);
+	if (!err)
+		err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, rwqe->sge, rwqe->num_sge,
+				    sizeof(grh), hodp_pkt_payload(skb), pkt->paylen, HODP_TO_MR);
+
+	cqe.wr_id = rwqe->wr_id;
+	cqe.status = !err ? IB_WC_SUCCESS : err == -EMSGSIZE ? IB_WC_LOC_LEN_ERR :
+							       IB_WC_LOC_PROT_ERR;
+	cqe.opcode = IB_WC_RECV;
+	cqe.byte_len = sizeof(grh) + pkt->paylen;
+	cqe.src_qp = be32_to_cpu(deth->sqpn) & HODP_QPN_MASK;
+	cqe.wc_flags = IB_WC_GRH;
+	cqe.network_hdr_type = pkt->net_type;
+	if (pkt->flags & HODP_F_IMM) {
+		cqe.wc_flags |= IB_WC_WITH_IMM;
+		cqe.imm_data = (__force u32)((struct hodp_immdt *)
+					      hodp_pkt_ext(skb, HODP_F_IMM))->imm;
+	}
+	hodp_qp_complete(qp, qp->rcq, &cqe, pkt->solicited);
+	if (err)
+		hodp_qp_error(qp);
+}
+
+static enum hodp_resp_result hodp_resp_execute(struct hodp_qp *qp, struct sk_buff *skb)
+{
+	u16 flags = hodp_pkt(skb)->flags;
+
+	if (flags & HODP_F_SEND)
+		return hodp_resp_send(qp, skb);
+	if (flags & HODP_F_WRITE)
+		return hodp_resp_write(qp, skb);
+	if (flags & HODP_F_READ)
+		return hodp_resp_read(qp, skb);
+	return hodp_resp_atomic(qp, skb);
+}
+
+static bool hodp_resp_transport_ok(struct hodp_qp *qp, u8 opcode)
+{
+	switch (qp->ibqp.qp_type) {
+	case IB_QPT_RC:
+		return (opcode & HODP_TRANSPORT_MASK) == HODP_TRANSPORT_RC;
+	case IB_QPT_UC:
+		return (opcode & HODP_TRANSPORT_MASK) == HODP_TRANSPORT_UC;
+	default:
+		return (opcode & HODP_TRANSPORT_MASK) == HODP_TRANSPORT_UD;
+	}
+}
+
+/* UC: a PSN gap loses the message in progress; resume at the next first packet. */
+static bool hodp_resp_uc_sync(struct hodp_qp *qp, struct hodp_pkt *pkt)
+{
+	if (pkt->psn != qp->resp_psn) {
+		qp->recv_active = false;
+		if (qp->write_mr)
+			hodp_mr_put(qp->write_mr);
+		qp->write_mr = NULL;
+		qp->write_left = 0;
+		qp->resp_psn = pkt->psn;
+	}
+	return (pkt->flags & HODP_F_FIRST) || qp->recv_active || qp->write_mr ||
+	       qp->write_left;
+}
+
+void hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
+{
+	struct hodp_pkt *pkt = hodp_pkt(skb);
+	bool rc = qp->ibqp.qp_type == IB_QPT_RC;
+	enum hodp_resp_result res;
+	s32 d;
+
+	if (hodp_qp_state(qp) == IB_QPS_ERR || !hodp_resp_transport_ok(qp, pkt->opcode))
+		goto out;
+	if (qp->ibqp.qp_type == IB_QPT_UD || qp->ibqp.qp_type == IB_QPT_GSI) {
+		hodp_resp_ud(qp, skb);
+		goto out;
+	}
+
+	/* A READ being answered goes out before the next request is looked at. */
+	while (qp->read_active && hodp_resp_read_step(qp))
+		cond_resched();
+
+	if (rc) {
+		d = hodp_psn_diff(pkt->psn, qp->resp_psn);
+		if (d > 0) {
+			if (!qp->nak_seq_sent)
+				hodp_resp_nak(qp, qp->resp_psn, HODP_AETH_NAK | HODP_NAK_PSN_SEQ);
+			qp->nak_seq_sent = true;
+			goto out;
+		}
+		if (d < 0) {
+			hodp_resp_duplicate(qp, skb);
+			goto out;
+		}
+		qp->nak_seq_sent = false;
+	} else if (!hodp_resp_uc_sync(qp, pkt)) {
+		qp->resp_psn = hodp_psn_add(pkt->psn, 1);
+		goto out;
+	}
+
+	res = hodp_resp_execute(qp, skb);
+	switch (res) {
+	case HODP_RESP_OK:
+		break;
+	case HODP_RESP_RNR:
+		if (rc)
+			hodp_resp_nak(qp, pkt->psn, HODP_AETH_RNR_NAK | qp->min_rnr_timer);
+		else
+			qp->resp_psn = hodp_psn_add(pkt->psn, 1);
+		goto out;
+	default:
+		if (rc) {
+			hodp_resp_nak(qp, pkt->psn, HODP_AETH_NAK |
+				      (res == HODP_RESP_NAK_ACCESS ? HODP_NAK_REM_ACCESS :
+				       res == HODP_RESP_NAK_OP ? HODP_NAK_REM_OP :
+				       HODP_NAK_INVALID_REQ));
+			hodp_qp_error(qp);
+		} else {
+			qp->resp_psn = hodp_psn_add(pkt->psn, 1);
+			qp->recv_active = false;
+		}
+		goto out;
+	}
+
+	if (pkt->flags & HODP_F_READ) {
+		qp->resp_psn = hodp_psn_add(qp->read_active->last_psn, 1);
+		goto out;
+	}
+	qp->resp_psn = hodp_psn_add(pkt->psn, 1);
+	if (!rc)
+		goto out;
+	if (pkt->flags & HODP_F_ATOMIC) {
+		qp->msn++;
+		hodp_resp_send_ack(qp, HODP_ATOMIC_ACKNOWLEDGE, pkt->psn, HODP_AETH_ACK_NO_CREDIT,
+				   qp->rd_res[(qp->rd_res_next - 1) %
+					      max_t(u32, qp->max_dest_rd_atomic, 1)].orig);
+		goto out;
+	}
+	if (pkt->flags & HODP_F_LAST)
+		qp->msn++;
+	if (pkt->ackreq)
+		hodp_resp_send_ack(qp, HODP_ACKNOWLEDGE, pkt->psn, HODP_AETH_ACK_NO_CREDIT, 0);
+out:
+	kfree_skb(skb);
+}
+
+bool hodp_resp_run(struct hodp_qp *qp)
+{
+	int n;
+
+	if (hodp_qp_state(qp) == IB_QPS_ERR) {
+		qp->read_active = NULL;
+		hodp_resp_flush(qp);
+		return false;
+	}
+	for (n = 0; n < 16 && qp->read_active; n++)
+		if (!hodp_resp_read_step(qp))
+			break;
+	return n > 0;
+}

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shared receive queues, and how the responder takes a receive WQE from a
+ * QP's own RQ or its SRQ (with the SRQ limit event), and flushes the RQ.
+ */
+#include <rdma/uverbs_ioctl.h>
+
+#include "hodp.h"
+#include "hodp_engine.h"
+#include "hodp_srq.h"
+
+int hodp_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
+		    struct ib_udata *udata)
+{
+	struct hodp_dev *hdev = to_hdev(ibsrq->device);
+	struct hodp_srq *srq = to_hsrq(ibsrq);
+	struct hodp_create_srq_resp resp = {};
+	struct ib_srq_attr *attr = &init->attr;
+	int err;
+
+	if (init->srq_type != IB_SRQT_BASIC)
+		return -EOPNOTSUPP;
+	if (!attr->max_wr || attr->max_wr > HODP_MAX_SRQ_WR || attr->max_sge > HODP_MAX_SGE ||
+	    attr->srq_limit > attr->max_wr)
+		return -EINVAL;
+	if (udata && udata->outlen < sizeof(resp))
+		return -EINVAL;
+	if (atomic_inc_return(&hdev->num_srq) > HODP_MAX_SRQ) {
+		err = -ENOMEM;
+		goto err_count;
+	}
+
+	spin_lock_init(&srq->lock);
+	srq->max_sge = max_t(u32, attr->max_sge, 1);
+	err = hodp_queue_init(&srq->q, attr->max_wr, hodp_recv_wqe_size(srq->max_sge),
+			      hodp_udata_ucontext(udata), &resp.srq);
+	if (err)
+		goto err_count;
+	srq->max_sge = min_t(u32, HODP_MAX_SGE, (srq->q.stride - sizeof(struct hodp_recv_wqe)) /
+					       sizeof(struct hodp_sge));
+	srq->limit = attr->srq_limit;
+	attr->max_wr = srq->q.num_entries;
+	attr->max_sge = srq->max_sge;
+
+	if (udata) {
+		err = ib_copy_to_udata(udata, &resp, sizeof(resp));
+		if (err)
+			goto err_queue;
+	}
+	return 0;
+
+err_queue:
+	hodp_queue_cleanup(&srq->q);
+err_count:
+	atomic_dec(&hdev->num_srq);
+	return err;
+}
+
+int hodp_modify_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr,
+		    enum ib_srq_attr_mask mask, struct ib_udata *udata)
+{
+	struct hodp_srq *srq = to_hsrq(ibsrq);
+
+	/* The ring is not resized. */
+	if (mask & IB_SRQ_MAX_WR)
+		return -EOPNOTSUPP;
+	if (mask & IB_SRQ_LIMIT) {
+		if (attr->srq_limit > srq->q.num_entries)
+			return -EINVAL;
+		spin_lock_irq(&srq->lock);
+		srq->limit = attr->srq_limit;
+		spin_unlock_irq(&srq->lock);
+	}
+	return 0;
+}
+
+int hodp_query_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr)
+{
+	struct hodp_srq *srq = to_hsrq(ibsrq);
+
+	attr->max_wr = srq->q.num_entries;
+	attr->max_sge = srq->max_sge;
+	attr->srq_limit = READ_ONCE(srq->limit);
+	return 0;
+}
+
+int hodp_destroy_srq(struct ib_srq *ibsrq, struct ib_udata *udata)
+{
+	struct hodp_srq *srq = to_hsrq(ibsrq);
+
+	hodp_queue_cleanup(&srq->q);
+	atomic_dec(&to_hdev(ibsrq->device)->num_srq);
+	return 0;
+}
+
+int hodp_recv_wr_to_ring(struct hodp_queue *q, u32 max_sge, const struct ib_recv_wr *wr)
+{
+	u32 prod = q->ring->producer;
+	struct hodp_recv_wqe *rwqe;
+	int i;
+
+	if (prod - READ_ONCE(q->ring->consumer) >= q->num_entries)
+		return -ENOMEM;
+	if (wr->num_sge > max_sge)
+		return -EINVAL;
+	rwqe = hodp_queue_slot(q, prod);
+	rwqe->wr_id = wr->wr_id;
+	rwqe->num_sge = wr->num_sge;
+	for (i = 0; i < wr->num_sge; i++) {
+		rwqe->sge[i].addr = wr->sg_list[i].addr;
+		rwqe->sge[i].length = wr->sg_list[i].length;
+		rwqe->sge[i].lkey = wr->sg_list[i].lkey;
+	}
+	hodp_queue_store(&q->ring->producer, prod + 1);
+	return 0;
+}
+
+int hodp_post_srq_recv(struct ib_srq *ibsrq, const struct ib_recv_wr *wr,
+		       const struct ib_recv_wr **bad_wr)
+{
+	struct hodp_srq *srq = to_hsrq(ibsrq);
+	unsigned long flags;
+	int err = 0;
+
+	spin_lock_irqsave(&srq->lock, flags);
+	for (; wr; wr = wr->next) {
+		err = hodp_recv_wr_to_ring(&srq->q, srq->max_sge, wr);
+		if (err) {
+			*bad_wr = wr;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&srq->lock, flags);
+	return err;
+}
+
+/* Copy slot @index of @q into @dst if its SGE count fits @max_sge. */
+static bool hodp_recv_copy(struct hodp_queue *q, u32 index, u32 max_sge, void *dst)
+{
+	struct hodp_recv_wqe *rwqe = dst;
+
+	memcpy(dst, hodp_queue_slot(q, index), hodp_recv_wqe_size(max_sge));
+	/* Userspace owns the slot: an SGE count beyond the copy is cut to nothing. */
+	if (rwqe->num_sge > max_sge)
+		rwqe->num_sge = 0;
+	return true;
+}
+
+static bool hodp_srq_fetch(struct hodp_qp *qp, struct hodp_srq *srq)
+{
+	bool limit_reached = false;
+	unsigned long flags;
+	u32 prod;
+
+	spin_lock_irqsave(&srq->lock, flags);
+	prod = hodp_queue_load(&srq->q.ring->producer);
+	if (prod == srq->cons || prod - srq->cons > srq->q.num_entries) {
+		spin_unlock_irqrestore(&srq->lock, flags);
+		return false;
+	}
+	hodp_recv_copy(&srq->q, srq->cons, srq->max_sge, qp->recv_wqe);
+	srq->cons++;
+	hodp_queue_store(&srq->q.ring->consumer, srq->cons);
+	if (srq->limit && prod - srq->cons < srq->limit) {
+		srq->limit = 0;	/* one event per arming */
+		limit_reached = true;
+	}
+	spin_unlock_irqrestore(&srq->lock, flags);
+
+	if (limit_reached && srq->ibsrq.event_handler) {
+		struct ib_event ev = {
+			.device = srq->ibsrq.device,
+			.element.srq = &srq->ibsrq,
+			.event = IB_EVENT_SRQ_LIMIT_REACHED,
+		};
+
+		srq->ibsrq.event_handler(&ev, srq->ibsrq.srq_context);
+	}
+	return true;
+}
+
+bool hodp_recv_fetch(struct hodp_qp *qp)
+{
+	u32 prod;
+
+	if (qp->srq)
+		return hodp_srq_fetch(qp, qp->srq);
+
+	prod = hodp_queue_load(&qp->rq.ring->producer);
+	if (prod == qp->rq_cons || prod - qp->rq_cons > qp->rq.num_entries)
+		return false;
+	hodp_recv_copy(&qp->rq, qp->rq_cons, qp->max_recv_sge, qp->recv_wqe);
+	qp->rq_cons++;
+	hodp_queue_store(&qp->rq.ring->consumer, qp->rq_cons);
+	return true;
+}
+
+/* Error state: every receive WQE of the QP's own RQ completes as flushed. */
+void hodp_resp_flush(struct hodp_qp *qp)
+{
+	struct hodp_recv_wqe *rwqe = qp->recv_wqe;
+	struct hodp_cqe cqe = {
+		.status = IB_WC_WR_FLUSH_ERR,
+		.opcode = IB_WC_RECV,
+	};
+
+	if (qp->recv_active) {
+		qp->recv_active = false;
+		cqe.wr_id = rwqe->wr_id;
+		hodp_qp_complete(qp, qp->rcq, &cqe, false);
+	}
+	if (qp->srq)
+		return;
+	while (hodp_recv_fetch(qp)) {
+		cqe.wr_id = rwqe->wr_id;
+		hodp_qp_complete(qp, qp->rcq, &cqe, false);
+	}
+}
