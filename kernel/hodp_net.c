@@ -206,10 +206,11 @@ int hodp_pkt_send(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *
 	unsigned int l3_len;
 	__le32 *icrc;
 
+	/* The ICRC counts in the UDP and IP lengths: make room for it first. */
+	icrc = skb_put(skb, HODP_ICRC_SIZE);
 	hodp_push_udp(skb, qp);
 	hodp_push_ip(skb, net, av);
 	l3_len = skb_transport_offset(skb);
-	icrc = skb_put(skb, HODP_ICRC_SIZE);
 
 	peer = hodp_local_dev(net, av);
 	if (peer) {

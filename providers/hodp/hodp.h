@@ -65,6 +65,70 @@ static inline struct hodp_context *to_hctx(struct ibv_context *ibctx)
 	return container_of(ibctx, struct hodp_context, ibv_ctx.context);
 }
 
+/* The producer side of a send, receive or shared receive queue. */
+struct hodp_wq {
+	struct hodp_uring q;
+	pthread_spinlock_t lock;
+	uint32_t prod;			/* our producer index */
+	uint32_t max_sge;
+};
+
+struct hodp_qp {
+	struct verbs_qp vqp;
+	struct hodp_wq sq;
+	struct hodp_wq rq;		/* unused with an SRQ */
+	uint32_t max_inline;
+	/* ibv_wr_*() batch in progress: the slot being built and the first error. */
+	struct hodp_send_wqe *cur;
+	uint32_t cur_prod;
+	int wr_err;
+};
+
+struct hodp_srq {
+	struct verbs_srq vsrq;
+	struct hodp_wq rq;
+};
+
+struct hodp_ah {
+	struct ibv_ah ibah;
+	uint32_t ah_num;
+};
+
+struct hodp_create_qp_cmd_resp {
+	struct ib_uverbs_create_qp_resp ibv_resp;
+	struct hodp_create_qp_resp drv;
+};
+
+struct hodp_create_qp_ex_cmd_resp {
+	struct ib_uverbs_ex_create_qp_resp ibv_resp;
+	struct hodp_create_qp_resp drv;
+};
+
+struct hodp_create_srq_cmd_resp {
+	struct ib_uverbs_create_srq_resp ibv_resp;
+	struct hodp_create_srq_resp drv;
+};
+
+struct hodp_create_ah_cmd_resp {
+	struct ib_uverbs_create_ah_resp ibv_resp;
+	struct hodp_create_ah_resp drv;
+};
+
+static inline struct hodp_qp *to_hqp(struct ibv_qp *ibqp)
+{
+	return container_of(ibqp, struct hodp_qp, vqp.qp);
+}
+
+static inline struct hodp_srq *to_hsrq(struct ibv_srq *ibsrq)
+{
+	return container_of(ibsrq, struct hodp_srq, vsrq.srq);
+}
+
+static inline struct hodp_ah *to_hah(struct ibv_ah *ibah)
+{
+	return container_of(ibah, struct hodp_ah, ibah);
+}
+
 static inline struct hodp_cq *to_hcq(struct ibv_cq *ibcq)
 {
 	return container_of(ibcq, struct hodp_cq, vcq.cq);
@@ -100,5 +164,34 @@ int hodp_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc);
 int hodp_req_notify_cq(struct ibv_cq *ibcq, int solicited_only);
 int hodp_resize_cq(struct ibv_cq *ibcq, int cqe);
 int hodp_destroy_cq(struct ibv_cq *ibcq);
+
+/* qp.c */
+struct ibv_qp *hodp_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr);
+struct ibv_qp *hodp_create_qp_ex(struct ibv_context *ctx, struct ibv_qp_init_attr_ex *attr);
+int hodp_modify_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr, int mask);
+int hodp_query_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr, int mask,
+		  struct ibv_qp_init_attr *init);
+int hodp_destroy_qp(struct ibv_qp *ibqp);
+int hodp_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr, struct ibv_send_wr **bad);
+int hodp_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr, struct ibv_recv_wr **bad);
+int hodp_wq_init(struct hodp_wq *wq, struct ibv_context *ctx, const struct hodp_ring_info *info,
+		 uint32_t max_sge);
+void hodp_wq_cleanup(struct hodp_wq *wq);
+int hodp_wq_post_recv(struct hodp_wq *wq, struct ibv_recv_wr *wr, struct ibv_recv_wr **bad,
+		      bool *kick);
+
+/* verbs.c */
+struct ibv_mr *hodp_reg_mr(struct ibv_pd *pd, void *addr, size_t length, uint64_t hca_va,
+			   int access);
+int hodp_rereg_mr(struct verbs_mr *vmr, int flags, struct ibv_pd *pd, void *addr,
+		  size_t length, int access);
+int hodp_dereg_mr(struct verbs_mr *vmr);
+struct ibv_ah *hodp_create_ah(struct ibv_pd *pd, struct ibv_ah_attr *attr);
+int hodp_destroy_ah(struct ibv_ah *ah);
+struct ibv_srq *hodp_create_srq(struct ibv_pd *pd, struct ibv_srq_init_attr *attr);
+int hodp_modify_srq(struct ibv_srq *srq, struct ibv_srq_attr *attr, int mask);
+int hodp_query_srq(struct ibv_srq *srq, struct ibv_srq_attr *attr);
+int hodp_destroy_srq(struct ibv_srq *srq);
+int hodp_post_srq_recv(struct ibv_srq *srq, struct ibv_recv_wr *wr, struct ibv_recv_wr **bad);
 
 #endif /* HODP_PROVIDER_H */
