@@ -30,6 +30,7 @@ int hodp_av_from_attr(struct hodp_av *av, const struct rdma_ah_attr *attr)
 	av->sgid = sgid_attr->gid;
 	av->dgid = attr->grh.dgid;
 	av->flow_label = attr->grh.flow_label;
+	av->sgid_index = attr->grh.sgid_index;
 	av->hop_limit = attr->grh.hop_limit;
 	av->traffic_class = attr->grh.traffic_class;
 	return 0;
@@ -83,7 +84,8 @@ int hodp_query_ah(struct ib_ah *ibah, struct rdma_ah_attr *attr)
 	memset(attr, 0, sizeof(*attr));
 	attr->type = RDMA_AH_ATTR_TYPE_ROCE;
 	rdma_ah_set_port_num(attr, 1);
-	rdma_ah_set_grh(attr, &av->dgid, av->flow_label, 0, av->hop_limit, av->traffic_class);
+	rdma_ah_set_grh(attr, &av->dgid, av->flow_label, av->sgid_index, av->hop_limit,
+			av->traffic_class);
 	rdma_ah_set_ah_flags(attr, IB_AH_GRH);
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "hodp.h"
 #include "hodp_cq.h"
+#include "hodp_qp.h"
 
 static u32 hodp_cq_ring_entries(int cqe)
 {
@@ -34,6 +35,8 @@ int hodp_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 		return -EINVAL;
 
 	spin_lock_init(&cq->lock);
+	INIT_LIST_HEAD(&cq->send_qps);
+	INIT_LIST_HEAD(&cq->recv_qps);
 	err = hodp_queue_init(&cq->q, hodp_cq_ring_entries(attr->cqe),
 			      udata ? sizeof(struct hodp_cqe) : sizeof(struct ib_wc),
 			      hodp_udata_ucontext(udata), &resp.cq);
@@ -73,6 +76,42 @@ static u32 hodp_cq_consumer(struct hodp_cq *cq)
 	return cq->q.mmap_entry ? hodp_queue_load(&cq->q.ring->consumer) : cq->kcons;
 }
 
+void hodp_cq_attach_qp(struct hodp_qp *qp)
+{
+	spin_lock_irq(&qp->scq->lock);
+	list_add_tail(&qp->scq_node, &qp->scq->send_qps);
+	spin_unlock_irq(&qp->scq->lock);
+	spin_lock_irq(&qp->rcq->lock);
+	list_add_tail(&qp->rcq_node, &qp->rcq->recv_qps);
+	spin_unlock_irq(&qp->rcq->lock);
+}
+
+void hodp_cq_detach_qp(struct hodp_qp *qp)
+{
+	spin_lock_irq(&qp->scq->lock);
+	list_del(&qp->scq_node);
+	spin_unlock_irq(&qp->scq->lock);
+	spin_lock_irq(&qp->rcq->lock);
+	list_del(&qp->rcq_node);
+	spin_unlock_irq(&qp->rcq->lock);
+}
+
+/* Completions the CQ's QPs may still produce for work already posted (an upper bound). */
+static u32 hodp_cq_promised(struct hodp_cq *cq)
+{
+	struct hodp_qp *qp;
+	u32 n = 0;
+
+	list_for_each_entry(qp, &cq->send_qps, scq_node)
+		n += min(READ_ONCE(qp->sq.ring->producer) - READ_ONCE(qp->sq_head),
+			 qp->sq.num_entries);
+	list_for_each_entry(qp, &cq->recv_qps, rcq_node)
+		if (!qp->srq)
+			n += min(READ_ONCE(qp->rq.ring->producer) - READ_ONCE(qp->rq_cons),
+				 qp->rq.num_entries);
+	return n;
+}
+
 int hodp_resize_cq(struct ib_cq *ibcq, unsigned int cqe, struct ib_udata *udata)
 {
 	struct hodp_dev *hdev = to_hdev(ibcq->device);
@@ -95,7 +134,8 @@ int hodp_resize_cq(struct ib_cq *ibcq, unsigned int cqe, struct ib_udata *udata)
 	spin_lock_irq(&cq->lock);
 	cons = hodp_cq_consumer(cq);
 	used = hodp_cq_used(cq, cons);
-	if (used > newq.num_entries - 1) {
+	/* Refuse a size that work already posted could overflow. */
+	if (used + hodp_cq_promised(cq) > newq.num_entries - 1) {
 		spin_unlock_irq(&cq->lock);
 		err = -EINVAL;	/* fewer slots than completions waiting in the queue */
 		goto err_newq;

@@ -5,6 +5,8 @@
 
 #include "hodp_queue.h"
 
+struct hodp_qp;
+
 struct hodp_cq {
 	struct ib_cq ibcq;
 	struct hodp_queue q;
@@ -14,6 +16,9 @@ struct hodp_cq {
 	u32 kcons;		/* consumer index when the kernel polls (kernel CQs) */
 	u8 notify;		/* IB_CQ_SOLICITED or IB_CQ_NEXT_COMP when armed */
 	bool overflowed;
+	/* QPs completing here, for the work they may still complete (resize). */
+	struct list_head send_qps;
+	struct list_head recv_qps;
 };
 
 static inline struct hodp_cq *to_hcq(struct ib_cq *ibcq)
@@ -28,6 +33,8 @@ int hodp_resize_cq(struct ib_cq *ibcq, unsigned int cqe, struct ib_udata *udata)
 int hodp_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc);
 int hodp_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags);
 
+void hodp_cq_attach_qp(struct hodp_qp *qp);
+void hodp_cq_detach_qp(struct hodp_qp *qp);
 int hodp_cq_post(struct hodp_cq *cq, const struct hodp_cqe *cqe, struct ib_qp *qp,
 		 bool solicited);
 

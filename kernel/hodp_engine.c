@@ -45,8 +45,9 @@ static void hodp_qp_run(struct work_struct *work)
 				hodp_comp_rcv(qp, skb);
 			more = true;
 		}
-		more |= hodp_resp_run(qp);
+		/* In error, the SQ's completions come before the RQ's flushes. */
 		more |= hodp_comp_run(qp);
+		more |= hodp_resp_run(qp);
 		more |= hodp_req_run(qp);
 	} while (more && --budget);
 

@@ -141,6 +141,7 @@ int hodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init, struct ib_u
 	err = hodp_qp_alloc_qpn(hdev, qp, init->qp_type);
 	if (err)
 		goto err_engine;
+	hodp_cq_attach_qp(qp);
 
 	cap->max_send_wr = qp->sq.num_entries;
 	cap->max_send_sge = qp->max_send_sge;
@@ -159,6 +160,7 @@ int hodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init, struct ib_u
 	return 0;
 
 err_qpn:
+	hodp_cq_detach_qp(qp);
 	xa_erase(&hdev->qp_xa, ibqp->qp_num);
 err_engine:
 	hodp_engine_free_qp(qp);
@@ -194,10 +196,6 @@ static int hodp_qp_check_attr(struct hodp_qp *qp, struct ib_qp_attr *attr, int m
 	if ((mask & IB_QP_TIMEOUT) && attr->timeout > 31)
 		return -EINVAL;
 	if ((mask & IB_QP_DEST_QPN) && attr->dest_qp_num > HODP_QPN_MASK)
-		return -EINVAL;
-	if ((mask & IB_QP_ACCESS_FLAGS) &&
-	    (attr->qp_access_flags & ~(IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_READ |
-				       IB_ACCESS_REMOTE_ATOMIC | IB_ACCESS_LOCAL_WRITE)))
 		return -EINVAL;
 	if ((mask & IB_QP_CAP) &&
 	    (attr->cap.max_send_wr > qp->sq.num_entries ||
@@ -254,8 +252,11 @@ int hodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		qp->pkey_index = attr->pkey_index;
 	if (mask & IB_QP_QKEY)
 		qp->qkey = attr->qkey;
+	/* Only the remote-access bits mean anything for a QP; the rest are ignored. */
 	if (mask & IB_QP_ACCESS_FLAGS)
-		qp->access_flags = attr->qp_access_flags;
+		qp->access_flags = attr->qp_access_flags &
+				   (IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_READ |
+				    IB_ACCESS_REMOTE_ATOMIC);
 	if (mask & IB_QP_PATH_MTU) {
 		enum ib_mtu port_mtu = hodp_port_mtu(qp->hdev);
 
@@ -280,6 +281,11 @@ int hodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		qp->max_dest_rd_atomic = attr->max_dest_rd_atomic;
 	if (mask & IB_QP_DEST_QPN)
 		qp->dest_qpn = attr->dest_qp_num;
+
+	/* Datagrams have no path MTU attribute: they may be as large as the port allows. */
+	if ((mask & IB_QP_STATE) && next == IB_QPS_RTR &&
+	    (ibqp->qp_type == IB_QPT_UD || ibqp->qp_type == IB_QPT_GSI))
+		qp->mtu = ib_mtu_enum_to_int(hodp_port_mtu(qp->hdev));
 
 	if (mask & IB_QP_STATE)
 		hodp_engine_set_state(qp, next);
@@ -323,7 +329,7 @@ int hodp_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	if (ibqp->qp_type == IB_QPT_RC || ibqp->qp_type == IB_QPT_UC) {
 		attr->ah_attr.type = RDMA_AH_ATTR_TYPE_ROCE;
 		rdma_ah_set_port_num(&attr->ah_attr, 1);
-		rdma_ah_set_grh(&attr->ah_attr, &av->dgid, av->flow_label, 0,
+		rdma_ah_set_grh(&attr->ah_attr, &av->dgid, av->flow_label, av->sgid_index,
 				av->hop_limit, av->traffic_class);
 		rdma_ah_set_ah_flags(&attr->ah_attr, IB_AH_GRH);
 	}
@@ -355,6 +361,7 @@ int hodp_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	wait_for_completion(&qp->released);
 	synchronize_rcu();
 	hodp_engine_stop_qp(qp);
+	hodp_cq_detach_qp(qp);
 
 	hodp_engine_free_qp(qp);
 	hodp_queue_cleanup(&qp->rq);

@@ -25,6 +25,7 @@ struct hodp_av {
 	union ib_gid dgid;
 	enum rdma_network_type net_type;	/* RDMA_NETWORK_IPV4 or _IPV6 */
 	u32 flow_label;
+	u8 sgid_index;
 	u8 hop_limit;
 	u8 traffic_class;
 };
@@ -101,6 +102,8 @@ struct hodp_qp {
 	struct hodp_srq *srq;
 	struct hodp_cq *scq;
 	struct hodp_cq *rcq;
+	struct list_head scq_node;	/* on scq->send_qps */
+	struct list_head rcq_node;	/* on rcq->recv_qps */
 
 	/* Engine: everything below belongs to the QP's work item. */
 	struct work_struct work;

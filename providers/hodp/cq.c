@@ -286,3 +286,30 @@ int hodp_destroy_cq(struct ibv_cq *ibcq)
 	hodp_cq_free(cq);
 	return 0;
 }
+
+/*
+ * Drop the completions of QP @qpn still waiting in @ibcq (a QP reset discards
+ * them).  Survivors move towards the producer, so the kernel, which only
+ * writes at and beyond the producer index, is never in the way.
+ */
+void hodp_cq_clean(struct ibv_cq *ibcq, uint32_t qpn)
+{
+	struct hodp_cq *cq = to_hcq(ibcq);
+	uint32_t prod, i, freed = 0;
+
+	pthread_spin_lock(&cq->lock);
+	prod = hodp_load_index(&cq->q.ring->producer);
+	for (i = prod; i != cq->cons; i--) {
+		struct hodp_cqe *cqe = hodp_uring_slot(&cq->q, i - 1);
+
+		if (cqe->qp_num == qpn)
+			freed++;
+		else if (freed)
+			memcpy(hodp_uring_slot(&cq->q, i - 1 + freed), cqe, sizeof(*cqe));
+	}
+	if (freed) {
+		cq->cons += freed;
+		hodp_store_index(&cq->q.ring->consumer, cq->cons);
+	}
+	pthread_spin_unlock(&cq->lock);
+}

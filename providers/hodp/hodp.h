@@ -164,6 +164,7 @@ int hodp_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc);
 int hodp_req_notify_cq(struct ibv_cq *ibcq, int solicited_only);
 int hodp_resize_cq(struct ibv_cq *ibcq, int cqe);
 int hodp_destroy_cq(struct ibv_cq *ibcq);
+void hodp_cq_clean(struct ibv_cq *ibcq, uint32_t qpn);
 
 /* qp.c */
 struct ibv_qp *hodp_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr);

@@ -151,12 +151,24 @@ static int hodp_fill_send(struct hodp_qp *qp, struct hodp_send_wqe *wqe, struct 
 	return 0;
 }
 
+/* Sending needs RTS (or SQD/ERR, where WRs wait or flush); libibverbs tracks the state. */
+static bool hodp_can_send(struct ibv_qp *ibqp)
+{
+	return ibqp->state != IBV_QPS_RESET && ibqp->state != IBV_QPS_INIT &&
+	       ibqp->state != IBV_QPS_RTR;
+}
+
 int hodp_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr, struct ibv_send_wr **bad)
 {
 	struct hodp_qp *qp = to_hqp(ibqp);
 	uint32_t prod;
 	bool kick;
 	int ret = 0;
+
+	if (!hodp_can_send(ibqp)) {
+		*bad = wr;
+		return EINVAL;
+	}
 
 	pthread_spin_lock(&qp->sq.lock);
 	prod = qp->sq.prod;
@@ -219,7 +231,7 @@ int hodp_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr, struct ibv_recv_
 	bool kick;
 	int ret;
 
-	if (ibqp->srq) {
+	if (ibqp->srq || ibqp->state == IBV_QPS_RESET) {
 		*bad = wr;
 		return EINVAL;
 	}
@@ -255,6 +267,8 @@ static int hodp_wr_complete(struct ibv_qp_ex *qpx)
 	int ret = qp->wr_err;
 	bool kick = false;
 
+	if (!ret && !hodp_can_send(&qp->vqp.qp))
+		ret = EINVAL;
 	if (!ret)
 		kick = hodp_wq_publish(&qp->sq, qp->cur_prod);
 	pthread_spin_unlock(&qp->sq.lock);
@@ -427,11 +441,55 @@ static void hodp_wr_set_ud_addr(struct ibv_qp_ex *qpx, struct ibv_ah *ah, uint32
 	qp->cur->wr.ud.remote_qkey = remote_qkey;
 }
 
+/* Operations hodp does not offer fail the batch rather than crash the caller. */
+static void hodp_wr_unsupported(struct ibv_qp_ex *qpx)
+{
+	struct hodp_qp *qp = qpx_to_hqp(qpx);
+
+	qp->cur = NULL;
+	if (!qp->wr_err)
+		qp->wr_err = EOPNOTSUPP;
+}
+
+static void hodp_wr_bind_mw(struct ibv_qp_ex *qpx, struct ibv_mw *mw, uint32_t rkey,
+			    const struct ibv_mw_bind_info *info)
+{
+	hodp_wr_unsupported(qpx);
+}
+
+static void hodp_wr_local_inv(struct ibv_qp_ex *qpx, uint32_t rkey)
+{
+	hodp_wr_unsupported(qpx);
+}
+
+static void hodp_wr_send_tso(struct ibv_qp_ex *qpx, void *hdr, uint16_t hdr_sz, uint16_t mss)
+{
+	hodp_wr_unsupported(qpx);
+}
+
+static void hodp_wr_set_xrc_srqn(struct ibv_qp_ex *qpx, uint32_t srqn)
+{
+	hodp_wr_unsupported(qpx);
+}
+
+static void hodp_wr_atomic_write(struct ibv_qp_ex *qpx, uint32_t rkey, uint64_t addr,
+				 const void *data)
+{
+	hodp_wr_unsupported(qpx);
+}
+
+static void hodp_wr_flush(struct ibv_qp_ex *qpx, uint32_t rkey, uint64_t addr, size_t len,
+			  uint8_t type, uint8_t level)
+{
+	hodp_wr_unsupported(qpx);
+}
+
 static int hodp_check_qp_attr(struct ibv_qp_init_attr_ex *attr)
 {
 	uint64_t ops;
 
-	if (attr->comp_mask & ~(IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS))
+	if (attr->comp_mask & ~(IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS |
+				 IBV_QP_INIT_ATTR_CREATE_FLAGS))
 		return EOPNOTSUPP;
 	if (!(attr->comp_mask & IBV_QP_INIT_ATTR_SEND_OPS_FLAGS))
 		return 0;
@@ -469,6 +527,12 @@ static void hodp_set_wr_ops(struct ibv_qp_ex *qpx)
 	qpx->wr_set_inline_data = hodp_wr_set_inline_data;
 	qpx->wr_set_inline_data_list = hodp_wr_set_inline_data_list;
 	qpx->wr_set_ud_addr = hodp_wr_set_ud_addr;
+	qpx->wr_bind_mw = hodp_wr_bind_mw;
+	qpx->wr_local_inv = hodp_wr_local_inv;
+	qpx->wr_send_tso = hodp_wr_send_tso;
+	qpx->wr_set_xrc_srqn = hodp_wr_set_xrc_srqn;
+	qpx->wr_atomic_write = hodp_wr_atomic_write;
+	qpx->wr_flush = hodp_wr_flush;
 }
 
 /* Map the rings the kernel reported for a new QP. */
@@ -554,8 +618,16 @@ struct ibv_qp *hodp_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr)
 int hodp_modify_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr, int mask)
 {
 	struct ibv_modify_qp cmd = {};
+	int ret;
 
-	return ibv_cmd_modify_qp(ibqp, attr, mask, &cmd, sizeof(cmd));
+	ret = ibv_cmd_modify_qp(ibqp, attr, mask, &cmd, sizeof(cmd));
+	/* A reset QP starts over: its completions still queued go too, as on mlx5. */
+	if (!ret && (mask & IBV_QP_STATE) && attr->qp_state == IBV_QPS_RESET) {
+		hodp_cq_clean(ibqp->recv_cq, ibqp->qp_num);
+		if (ibqp->send_cq != ibqp->recv_cq)
+			hodp_cq_clean(ibqp->send_cq, ibqp->qp_num);
+	}
+	return ret;
 }
 
 int hodp_query_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr, int mask,

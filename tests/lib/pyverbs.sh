@@ -26,12 +26,19 @@ for mod in "$@"; do
 		*) echo "not ok $n - $name ($verdict)"; failed=$((failed + 1)) ;;
 		esac
 	done < <(awk '
+		function verdict(v) { return v ~ /^(ok|FAIL|ERROR|expected failure|unexpected success|skipped .*)$/ }
 		match($0, /^test[^ ]* \([^)]*\)/) {
 			name = substr($0, RSTART, RLENGTH); sub(/^[^(]*\(/, "", name); sub(/\)$/, "", name)
+			pending = ""
 		}
 		name != "" && match($0, / \.\.\. .*$/) {
-			print name "\t" substr($0, RSTART + 5); name = ""
-		}' "$log")
+			v = substr($0, RSTART + 5)
+			if (verdict(v)) { print name "\t" v; name = "" } else pending = name
+			next
+		}
+		# Stray stderr (e.g. from object destructors) can split "... " from its verdict.
+		pending != "" && verdict($0) { print pending "\t" $0; pending = ""; name = "" }
+		' "$log")
 	if ! grep -qE '^(OK|FAILED)' "$log" || { [ $rc -ne 0 ] && ! grep -q '^FAILED' "$log"; }; then
 		n=$((n + 1)); failed=$((failed + 1))
 		echo "not ok $n - $mod: run_tests.py exited $rc without a verdict"
