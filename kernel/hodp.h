@@ -10,6 +10,8 @@
 #include <rdma/ib_verbs.h>
 #include <rdma/uverbs_ioctl.h>
 
+#include "hodp_stats.h"
+
 #define HODP_LINK_TYPE		"hodp"
 #define HODP_VENDOR_ID		0xffffff	/* no OUI: a software device */
 #define HODP_VENDOR_PART_ID	0x0d9
@@ -52,7 +54,7 @@ struct hodp_dev {
 	struct xarray ah_xa;
 	u32 next_qpn;
 
-	atomic64_t rx_dropped;		/* malformed or unroutable packets */
+	atomic64_t counters[HODP_CNT_NUM];
 };
 
 struct hodp_ucontext {

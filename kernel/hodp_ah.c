@@ -47,7 +47,7 @@ int hodp_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init, struct ib
 
 	if (udata && udata->outlen < sizeof(resp))
 		return -EINVAL;
-	entry = kzalloc(sizeof(*entry), gfp);
+	entry = kzalloc_obj(*entry, gfp);
 	if (!entry)
 		return -ENOMEM;
 	err = hodp_av_from_attr(&entry->av, init->ah_attr);

@@ -89,14 +89,16 @@ static void hodp_comp_arm_timer(struct hodp_qp *qp)
 		mod_timer(&qp->retry_timer, jiffies + hodp_comp_timeout_jiffies(qp));
 }
 
-/* The oldest WQE still waiting for the responder, or NULL. */
+/* The oldest WQE with packets out (SENT, or partly sent), or NULL. */
 static struct hodp_swqe *hodp_comp_oldest(struct hodp_qp *qp, u32 *index)
 {
 	u32 i;
 
-	for (i = qp->sq_head; i != qp->sq_next; i++) {
+	for (i = qp->sq_head; i != qp->sq_fetched; i++) {
 		struct hodp_swqe *sw = hodp_sq_state(qp, i);
 
+		if (sw->state == HODP_SWQE_POSTED)
+			break;
 		if (sw->state != HODP_SWQE_DONE) {
 			*index = i;
 			return sw;
@@ -108,6 +110,7 @@ static struct hodp_swqe *hodp_comp_oldest(struct hodp_qp *qp, u32 *index)
 /* Everything up to and including @psn is acknowledged (a coalesced ACK). */
 static void hodp_comp_ack(struct hodp_qp *qp, u32 psn)
 {
+	u32 acked = hodp_psn_add(psn, 1);
 	u32 i;
 
 	/* Not sent yet, or older than what is already acknowledged: ignore. */
@@ -115,25 +118,34 @@ static void hodp_comp_ack(struct hodp_qp *qp, u32 psn)
 	    hodp_psn_diff(psn, qp->acked_psn) < 0)
 		return;
 
-	for (i = qp->sq_head; i != qp->sq_next; i++) {
+	for (i = qp->sq_head; i != qp->sq_fetched; i++) {
 		struct hodp_swqe *sw = hodp_sq_state(qp, i);
 
 		if (sw->state == HODP_SWQE_DONE)
 			continue;
-		if (hodp_psn_diff(sw->last_psn, psn) > 0)
-			break;
-		if (sw->rd_atomic) {
+		if (sw->rd_atomic && hodp_psn_diff(psn, sw->first_psn) >= 0 &&
+		    sw->state != HODP_SWQE_POSTED) {
+			u32 next = hodp_psn_add(sw->first_psn, sw->resp_done / qp->mtu);
+
+			/* Only responses acknowledge a READ or atomic. */
+			if (hodp_psn_diff(psn, sw->last_psn) < 0) {
+				acked = next;
+				break;
+			}
 			/* Acknowledged past a READ or atomic whose reply never came. */
-			hodp_req_rewind(qp, sw->first_psn +
-					sw->resp_done / qp->mtu);
-			qp->acked_psn = hodp_psn_add(sw->first_psn, sw->resp_done / qp->mtu);
+			hodp_req_rewind(qp, next);
+			qp->acked_psn = next;
 			return;
 		}
+		if (sw->state != HODP_SWQE_SENT || hodp_psn_diff(sw->last_psn, psn) > 0)
+			break;
 		hodp_comp_done(qp, sw, IB_WC_SUCCESS);
 	}
-	qp->acked_psn = hodp_psn_add(psn, 1);
-	qp->retry_left = qp->retry_cnt;
-	qp->rnr_left = qp->rnr_retry;
+	if (hodp_psn_diff(acked, qp->acked_psn) > 0) {
+		qp->acked_psn = acked;
+		qp->retry_left = qp->retry_cnt;
+		qp->rnr_left = qp->rnr_retry;
+	}
 }
 
 static void hodp_comp_read_response(struct hodp_qp *qp, struct sk_buff *skb)
@@ -141,7 +153,7 @@ static void hodp_comp_read_response(struct hodp_qp *qp, struct sk_buff *skb)
 	struct hodp_pkt *pkt = hodp_pkt(skb);
 	struct hodp_send_wqe *wqe;
 	struct hodp_swqe *sw;
-	u32 index;
+	u32 index, expected;
 	int err;
 
 	hodp_comp_ack(qp, hodp_psn_add(pkt->psn, HODP_PSN_MASK));	/* psn - 1 */
@@ -149,10 +161,18 @@ static void hodp_comp_read_response(struct hodp_qp *qp, struct sk_buff *skb)
 	if (!sw)
 		return;
 	wqe = hodp_sq_wqe(qp, index);
-	/* Only the response we wait for; duplicates and gaps are left to the timer. */
-	if (wqe->opcode != IB_WR_RDMA_READ ||
-	    pkt->psn != hodp_psn_add(sw->first_psn, sw->resp_done / qp->mtu))
+	if (wqe->opcode != IB_WR_RDMA_READ)
 		return;
+	expected = hodp_psn_add(sw->first_psn, sw->resp_done / qp->mtu);
+	if (pkt->psn != expected) {
+		/* A gap: ask again for the rest once, rather than wait for the timer. */
+		if (hodp_psn_diff(pkt->psn, expected) > 0 && !qp->read_gap) {
+			qp->read_gap = true;
+			hodp_req_rewind(qp, expected);
+		}
+		return;
+	}
+	qp->read_gap = false;
 	if (pkt->paylen > sw->length - sw->resp_done ||
 	    (!(pkt->flags & HODP_F_LAST) && pkt->paylen != qp->mtu)) {
 		hodp_comp_done(qp, sw, IB_WC_BAD_RESP_ERR);
@@ -213,6 +233,7 @@ static void hodp_comp_nak(struct hodp_qp *qp, u32 psn, u8 syndrome)
 		return;	/* stale */
 
 	if ((syndrome & HODP_AETH_TYPE_MASK) == HODP_AETH_RNR_NAK) {
+		hodp_count(qp->hdev, HODP_CNT_RNR_NAKS_RCVD);
 		if (qp->rnr_retry != 7 && !qp->rnr_left--) {
 			hodp_comp_done(qp, sw, IB_WC_RNR_RETRY_EXC_ERR);
 			return;
@@ -226,6 +247,7 @@ static void hodp_comp_nak(struct hodp_qp *qp, u32 psn, u8 syndrome)
 
 	switch (syndrome & 0x1f) {
 	case HODP_NAK_PSN_SEQ:
+		hodp_count(qp->hdev, HODP_CNT_SEQ_NAKS_RCVD);
 		hodp_req_rewind(qp, psn);
 		break;
 	case HODP_NAK_REM_ACCESS:
@@ -334,10 +356,12 @@ bool hodp_comp_run(struct hodp_qp *qp)
 			struct hodp_swqe *sw;
 			u32 index;
 
+			hodp_count(qp->hdev, HODP_CNT_ACK_TIMEOUTS);
 			sw = hodp_comp_oldest(qp, &index);
 			if (sw && !qp->retry_left--) {
 				hodp_comp_done(qp, sw, IB_WC_RETRY_EXC_ERR);
 			} else {
+				qp->read_gap = false;
 				hodp_req_rewind(qp, qp->acked_psn);
 				hodp_comp_arm_timer(qp);
 			}

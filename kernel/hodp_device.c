@@ -132,6 +132,7 @@ static const struct ib_device_ops hodp_dev_ops = {
 	.driver_id = RDMA_DRIVER_UNKNOWN,
 	.uverbs_abi_ver = HODP_UVERBS_ABI_VERSION,
 
+	.alloc_hw_port_stats = hodp_alloc_hw_port_stats,
 	.alloc_pd = hodp_alloc_pd,
 	.alloc_ucontext = hodp_alloc_ucontext,
 	.create_ah = hodp_create_ah,
@@ -149,6 +150,7 @@ static const struct ib_device_ops hodp_dev_ops = {
 	.destroy_srq = hodp_destroy_srq,
 	.get_dev_fw_str = hodp_get_dev_fw_str,
 	.get_dma_mr = hodp_get_dma_mr,
+	.get_hw_stats = hodp_get_hw_stats,
 	.get_link_layer = hodp_get_link_layer,
 	.get_port_immutable = hodp_get_port_immutable,
 	.mmap = hodp_mmap,

@@ -117,6 +117,7 @@ static void hodp_set_state(struct hodp_qp *qp, enum ib_qp_state state)
 	unsigned long flags;
 
 	spin_lock_irqsave(&qp->state_lock, flags);
+	/* Publishes the attributes set before it to the engine (hodp_qp_state()). */
 	smp_store_release(&qp->state, state);
 	spin_unlock_irqrestore(&qp->state_lock, flags);
 }

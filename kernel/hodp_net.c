@@ -210,6 +210,7 @@ int hodp_pkt_send(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *
 	icrc = skb_put(skb, HODP_ICRC_SIZE);
 	hodp_push_udp(skb, qp);
 	hodp_push_ip(skb, net, av);
+	hodp_count(qp->hdev, HODP_CNT_SENT_PKTS);
 	l3_len = skb_transport_offset(skb);
 
 	peer = hodp_local_dev(net, av);
@@ -331,13 +332,14 @@ void hodp_rcv(struct hodp_dev *hdev, struct sk_buff *skb, bool local)
 	qp = hodp_qp_get(hdev, hodp_pkt(skb)->qpn);
 	if (!qp)
 		goto drop;
+	hodp_count(hdev, HODP_CNT_RCVD_PKTS);
 	skb_queue_tail(&qp->rx, skb);
 	hodp_qp_schedule(qp);
 	hodp_qp_put(qp);
 	return;
 
 drop:
-	atomic64_inc(&hdev->rx_dropped);
+	hodp_count(hdev, HODP_CNT_RX_DROPPED);
 	kfree_skb(skb);
 }
 

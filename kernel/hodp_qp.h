@@ -123,6 +123,7 @@ struct hodp_qp {
 	u32 retry_left;
 	u32 rnr_left;
 	bool rnr_wait;		/* waiting out an RNR NAK before resending */
+	bool read_gap;		/* a READ was re-issued for a gap in its responses */
 	bool req_flush;		/* SQ in error: complete everything flushed */
 
 	/* Responder. */
@@ -151,6 +152,7 @@ struct hodp_qp {
 /* The state, ordered before the attributes modify_qp set before changing it. */
 static inline enum ib_qp_state hodp_qp_state(struct hodp_qp *qp)
 {
+	/* Pairs with the release in hodp_set_state(). */
 	return smp_load_acquire(&qp->state);
 }
 

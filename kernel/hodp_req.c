@@ -183,15 +183,15 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 	    hodp_psn_diff(qp->req_psn, qp->acked_psn) >= HODP_WINDOW)
 		return false;
 
+	/* READ requests and atomics are single packets. */
+	first = true;
+	last = true;
 	if (wqe->opcode == IB_WR_RDMA_READ) {
 		op = HODP_READ_REQUEST;
-		first = last = true;
 	} else if (wqe->opcode == IB_WR_ATOMIC_CMP_AND_SWP) {
 		op = HODP_COMPARE_SWAP;
-		first = last = true;
 	} else if (wqe->opcode == IB_WR_ATOMIC_FETCH_AND_ADD) {
 		op = HODP_FETCH_ADD;
-		first = last = true;
 	} else {
 		paylen = min(sw->length - offset, qp->mtu);
 		first = offset == 0;
@@ -284,7 +284,7 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 	if (last || wqe->opcode == IB_WR_RDMA_READ) {
 		qp->req_offset = 0;
 		qp->sq_next++;
-		/* Only RC waits for an acknowledgement. */
+		/* Only RC waits for an acknowledgment. */
 		sw->state = transport == HODP_TRANSPORT_RC ? HODP_SWQE_SENT : HODP_SWQE_DONE;
 	}
 	if (transport == HODP_TRANSPORT_RC && !timer_pending(&qp->retry_timer))
@@ -311,6 +311,7 @@ bool hodp_req_run(struct hodp_qp *qp)
 
 	/* Idle: ask for a doorbell, then look once more to close the race with a post. */
 	WRITE_ONCE(qp->sq.ring->doorbell, 1);
+	/* Store-load order against the provider's producer store then doorbell load. */
 	smp_mb();
 	if (hodp_queue_load(&qp->sq.ring->producer) != qp->sq_fetched) {
 		WRITE_ONCE(qp->sq.ring->doorbell, 0);
@@ -323,9 +324,13 @@ void hodp_req_rewind(struct hodp_qp *qp, u32 psn)
 {
 	u32 i;
 
-	for (i = qp->sq_head; i != qp->sq_next; i++) {
+	hodp_count(qp->hdev, HODP_CNT_RETRANSMITS);
+	/* The WQE at sq_next may be partly sent: it is a candidate too. */
+	for (i = qp->sq_head; i != qp->sq_fetched; i++) {
 		struct hodp_swqe *sw = hodp_sq_state(qp, i);
 
+		if (sw->state == HODP_SWQE_POSTED)
+			return;
 		if (sw->state == HODP_SWQE_DONE)
 			continue;
 		if (hodp_psn_diff(psn, sw->last_psn) > 0)

@@ -470,19 +470,28 @@ void hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 		goto out;
 	}
 
-	/* A READ being answered goes out before the next request is looked at. */
-	while (qp->read_active && hodp_resp_read_step(qp))
-		cond_resched();
+	d = hodp_psn_diff(pkt->psn, qp->resp_psn);
+	/*
+	 * A READ being answered goes out before the next request is looked at,
+	 * unless that request re-issues a READ: then the requester lost part of
+	 * the answer, and what is still streaming would only be ignored.
+	 */
+	if (!(rc && d < 0 && (pkt->flags & HODP_F_READ))) {
+		while (qp->read_active && hodp_resp_read_step(qp))
+			cond_resched();
+	}
 
 	if (rc) {
-		d = hodp_psn_diff(pkt->psn, qp->resp_psn);
 		if (d > 0) {
-			if (!qp->nak_seq_sent)
+			if (!qp->nak_seq_sent) {
+				hodp_count(qp->hdev, HODP_CNT_SEQ_NAKS_SENT);
 				hodp_resp_nak(qp, qp->resp_psn, HODP_AETH_NAK | HODP_NAK_PSN_SEQ);
+			}
 			qp->nak_seq_sent = true;
 			goto out;
 		}
 		if (d < 0) {
+			hodp_count(qp->hdev, HODP_CNT_DUP_REQUESTS);
 			hodp_resp_duplicate(qp, skb);
 			goto out;
 		}
@@ -497,10 +506,12 @@ void hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 	case HODP_RESP_OK:
 		break;
 	case HODP_RESP_RNR:
-		if (rc)
+		if (rc) {
+			hodp_count(qp->hdev, HODP_CNT_RNR_NAKS_SENT);
 			hodp_resp_nak(qp, pkt->psn, HODP_AETH_RNR_NAK | qp->min_rnr_timer);
-		else
+		} else {
 			qp->resp_psn = hodp_psn_add(pkt->psn, 1);
+		}
 		goto out;
 	default:
 		if (rc) {

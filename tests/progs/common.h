@@ -4,6 +4,7 @@
 #define HODP_TEST_COMMON_H
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
