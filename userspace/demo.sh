@@ -23,3 +23,17 @@ ibv_devices
 rdma link delete hodp1
 step "protection domains through the provider"
 build/guest/bin/pd_basic hodp0
+step "RC traffic between two QPs on hodp0: ibv_rc_pingpong, 1000 x 4 KiB"
+ibv_rc_pingpong -d hodp0 -g 1 -n 1000 > /tmp/pp-server.log 2>&1 &
+sleep 1
+ibv_rc_pingpong -d hodp0 -g 1 -n 1000 localhost | grep -E "bytes in|iters in"
+wait
+step "UD traffic: ibv_ud_pingpong"
+ibv_ud_pingpong -d hodp0 -g 1 -n 500 > /tmp/ud-server.log 2>&1 &
+sleep 1
+ibv_ud_pingpong -d hodp0 -g 1 -n 500 localhost | grep -E "bytes in|iters in"
+wait
+step "every work-request type, verified byte for byte, loopback on hodp0"
+build/guest/bin/xfer hodp0 hodp0 demo | tail -1
+step "device counters"
+rdma statistic show link hodp0/1
