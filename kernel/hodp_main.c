@@ -65,10 +65,12 @@ struct rdma_link_ops hodp_link_ops = {
 };
 
 /* Our device on @ndev with a reference held, or NULL. */
-static struct hodp_dev *hodp_get_by_netdev(struct net_device *ndev)
+struct hodp_dev *hodp_get_by_netdev(struct net_device *ndev)
 {
 	struct ib_device *ibdev;
 
+	if (!ndev)
+		return NULL;
 	ibdev = ib_device_get_by_netdev(ndev, RDMA_DRIVER_UNKNOWN);
 	if (!ibdev)
 		return NULL;

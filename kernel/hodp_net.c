@@ -59,24 +59,7 @@ static u32 hodp_icrc(struct sk_buff *skb, unsigned int l3_len, unsigned int len)
 	return ~crc;
 }
 
-/* The hodp device on @ndev, referenced, or NULL. */
-static struct hodp_dev *hodp_dev_on(struct net_device *ndev)
-{
-	struct ib_device *ibdev;
-
-	if (!ndev)
-		return NULL;
-	ibdev = ib_device_get_by_netdev(ndev, RDMA_DRIVER_UNKNOWN);
-	if (!ibdev)
-		return NULL;
-	if (ibdev->link_ops != &hodp_link_ops) {
-		ib_device_put(ibdev);
-		return NULL;
-	}
-	return to_hdev(ibdev);
-}
-
-/* The hodp device that owns @gid in @net, referenced, or NULL. */
+/* The hodp device owning @av's destination address in @net, referenced, or NULL. */
 static struct hodp_dev *hodp_local_dev(struct net *net, const struct hodp_av *av)
 {
 	struct net_device *ndev;
@@ -87,7 +70,7 @@ static struct hodp_dev *hodp_local_dev(struct net *net, const struct hodp_av *av
 		ndev = __ip_dev_find(net, *(__be32 *)&av->dgid.raw[12], false);
 	else
 		ndev = ipv6_dev_find(net, (struct in6_addr *)av->dgid.raw, NULL);
-	hdev = hodp_dev_on(ndev);
+	hdev = hodp_get_by_netdev(ndev);
 	rcu_read_unlock();
 	return hdev;
 }

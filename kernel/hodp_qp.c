@@ -497,5 +497,8 @@ int hodp_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 		}
 	}
 	spin_unlock_irqrestore(&qp->state_lock, flags);
+	/* In the error state they complete as flushed. */
+	if (hodp_qp_state(qp) == IB_QPS_ERR)
+		hodp_qp_schedule(qp);
 	return err;
 }

@@ -134,8 +134,8 @@ int hodp_post_srq_recv(struct ib_srq *ibsrq, const struct ib_recv_wr *wr,
 	return err;
 }
 
-/* Copy slot @index of @q into @dst if its SGE count fits @max_sge. */
-static bool hodp_recv_copy(struct hodp_queue *q, u32 index, u32 max_sge, void *dst)
+/* Copy slot @index of @q into @dst, whose SGE list holds @max_sge entries. */
+static void hodp_recv_copy(struct hodp_queue *q, u32 index, u32 max_sge, void *dst)
 {
 	struct hodp_recv_wqe *rwqe = dst;
 
@@ -143,7 +143,6 @@ static bool hodp_recv_copy(struct hodp_queue *q, u32 index, u32 max_sge, void *d
 	/* Userspace owns the slot: an SGE count beyond the copy is cut to nothing. */
 	if (rwqe->num_sge > max_sge)
 		rwqe->num_sge = 0;
-	return true;
 }
 
 static bool hodp_srq_fetch(struct hodp_qp *qp, struct hodp_srq *srq)
