@@ -42,7 +42,11 @@ static enum ib_wc_opcode hodp_send_wc_opcode(u32 wr_opcode)
 	}
 }
 
-/* Post completions for finished WQEs at the head of the SQ, in order. */
+/*
+ * Post completions for finished WQEs at the head of the SQ, in order.  A slot
+ * is handed back before its completion becomes visible: whoever polls it may
+ * post again at once and must find room.
+ */
 static bool hodp_comp_retire(struct hodp_qp *qp)
 {
 	bool progress = false;
@@ -50,24 +54,22 @@ static bool hodp_comp_retire(struct hodp_qp *qp)
 	while (qp->sq_head != qp->sq_next) {
 		struct hodp_swqe *sw = hodp_sq_state(qp, qp->sq_head);
 		struct hodp_send_wqe *wqe = hodp_sq_wqe(qp, qp->sq_head);
+		struct hodp_cqe cqe;
 
 		if (sw->state != HODP_SWQE_DONE)
 			break;
-		if (sw->signaled || sw->wc_status != IB_WC_SUCCESS) {
-			struct hodp_cqe cqe = {
-				.wr_id = wqe->wr_id,
-				.status = sw->wc_status,
-				.opcode = hodp_send_wc_opcode(wqe->opcode),
-				.byte_len = sw->length,
-			};
-
-			hodp_qp_complete(qp, qp->scq, &cqe, false);
-		}
+		cqe = (struct hodp_cqe) {
+			.wr_id = wqe->wr_id,
+			.status = sw->wc_status,
+			.opcode = hodp_send_wc_opcode(wqe->opcode),
+			.byte_len = sw->length,
+		};
 		qp->sq_head++;
+		hodp_queue_store(&qp->sq.ring->consumer, qp->sq_head);
+		if (sw->signaled || sw->wc_status != IB_WC_SUCCESS)
+			hodp_qp_complete(qp, qp->scq, &cqe, false);
 		progress = true;
 	}
-	if (progress)
-		hodp_queue_store(&qp->sq.ring->consumer, qp->sq_head);
 	return progress;
 }
 
@@ -325,12 +327,12 @@ void hodp_comp_flush(struct hodp_qp *qp)
 			    !sw->signaled)
 				cqe.status = IB_WC_WR_FLUSH_ERR;
 		}
-		hodp_qp_complete(qp, qp->scq, &cqe, false);
 		qp->sq_head++;
+		hodp_queue_store(&qp->sq.ring->consumer, qp->sq_head);
+		hodp_qp_complete(qp, qp->scq, &cqe, false);
 	}
 	qp->sq_next = qp->sq_head;
 	qp->sq_fetched = qp->sq_head;
-	hodp_queue_store(&qp->sq.ring->consumer, qp->sq_head);
 	WRITE_ONCE(qp->sq.ring->doorbell, 1);
 }
 

@@ -1,0 +1,56 @@
+#!/bin/bash
+# perftest on hodp: ib_write_bw, ib_read_bw and ib_send_bw over every size
+# from 2 B to 8 MiB (-a), and ib_atomic_bw, in loopback on hodp0 and between
+# hodp0 and hodp1 in another network namespace.  perftest does not check
+# data (the data-path suite does); this checks that every run completes and
+# reports a bandwidth for each size.
+. "$(dirname "$0")/../lib/tap.sh"
+
+ITERS=5
+
+# perf NAME SERVER_PREFIX SERVER_DEV CLIENT_DEV ADDR ARGS...
+perf() {
+	local name=$1 pre=$2 sdev=$3 cdev=$4 addr=$5 tool=$6 out rows
+	shift 6
+	$pre "$tool" -d "$sdev" -x 1 "$@" > /tmp/perf-server.log 2>&1 &
+	sleep 1
+	out=$(timeout 600 "$tool" -d "$cdev" -x 1 "$@" "$addr" 2>&1)
+	local rc=$?
+	wait
+	# Result rows: size, iterations, peak, average, rate.
+	rows=$(grep -cE '^[[:space:]]+[0-9]+[[:space:]]+[0-9]+[[:space:]]+[0-9.]+[[:space:]]+[0-9.]+[[:space:]]+[0-9.]+' <<< "$out")
+	if [ $rc -eq 0 ] && [ "$rows" -ge "${EXPECT_ROWS:-1}" ]; then
+		pass "$name ($rows sizes)"
+		grep -E '^ +[0-9]+ +[0-9]+ ' <<< "$out" | awk '{ printf "#   %10s B  %10s MiB/s\n", $1, $4 }' |
+			sed -n '1p;$p'
+	else
+		fail "$name" "exit $rc, $rows result rows" "$(tail -5 <<< "$out")" \
+			"server: $(tail -3 /tmp/perf-server.log)"
+	fi
+}
+
+setup_ns() {
+	mkdir -p /run/netns
+	mount -t tmpfs tmpfs /run/netns
+	ip netns add ns1
+	ip link set veth1 netns ns1
+	ip -n ns1 addr add 10.99.0.2/24 dev veth1
+	ip -n ns1 link set veth1 up
+	ip -n ns1 link set lo up
+	ip netns exec ns1 rdma link add hodp1 type hodp netdev veth1
+	wait_for 10 grep -q "0000:0000:0000:0000:0000:ffff:0a63:0002" \
+		/sys/class/infiniband/hodp1/ports/1/gids/1
+}
+
+for t in ib_write_bw ib_read_bw ib_send_bw; do
+	EXPECT_ROWS=23 perf "loopback $t -a" "" hodp0 hodp0 10.99.0.1 $t -a -n $ITERS
+done
+perf "loopback ib_atomic_bw" "" hodp0 hodp0 10.99.0.1 ib_atomic_bw -n 200
+
+check "namespace ns1 with hodp1 on veth1" setup_ns
+for t in ib_write_bw ib_read_bw ib_send_bw; do
+	EXPECT_ROWS=23 perf "two namespaces $t -a" "ip netns exec ns1" hodp1 hodp0 10.99.0.2 \
+		$t -a -n $ITERS
+done
+perf "two namespaces ib_atomic_bw" "ip netns exec ns1" hodp1 hodp0 10.99.0.2 ib_atomic_bw -n 200
+tap_done
