@@ -90,22 +90,30 @@ int hodp_req_notify_cq(struct ibv_cq *ibcq, int solicited_only)
 	return ibv_cmd_req_notify_cq(ibcq, solicited_only);
 }
 
+/* Make the next completion the current one of an extended poll. */
+static int hodp_cq_load(struct ibv_cq_ex *ibcq, struct hodp_cq *cq)
+{
+	cq->cur = hodp_cq_peek(cq);
+	if (!cq->cur)
+		return ENOENT;
+	ibcq->wr_id = cq->cur->wr_id;
+	ibcq->status = cq->cur->status;
+	return 0;
+}
+
 /* Extended polling: the lock is held from start_poll to end_poll. */
 static int hodp_start_poll(struct ibv_cq_ex *ibcq, struct ibv_poll_cq_attr *attr)
 {
 	struct hodp_cq *cq = container_of(ibcq, struct hodp_cq, vcq.cq_ex);
+	int ret;
 
 	if (attr->comp_mask)
 		return EINVAL;
 	pthread_spin_lock(&cq->lock);
-	cq->cur = hodp_cq_peek(cq);
-	if (!cq->cur) {
+	ret = hodp_cq_load(ibcq, cq);
+	if (ret)
 		pthread_spin_unlock(&cq->lock);
-		return ENOENT;
-	}
-	ibcq->wr_id = cq->cur->wr_id;
-	ibcq->status = cq->cur->status;
-	return 0;
+	return ret;
 }
 
 static int hodp_next_poll(struct ibv_cq_ex *ibcq)
@@ -113,12 +121,7 @@ static int hodp_next_poll(struct ibv_cq_ex *ibcq)
 	struct hodp_cq *cq = container_of(ibcq, struct hodp_cq, vcq.cq_ex);
 
 	hodp_cq_consume(cq);
-	cq->cur = hodp_cq_peek(cq);
-	if (!cq->cur)
-		return ENOENT;
-	ibcq->wr_id = cq->cur->wr_id;
-	ibcq->status = cq->cur->status;
-	return 0;
+	return hodp_cq_load(ibcq, cq);
 }
 
 static void hodp_end_poll(struct ibv_cq_ex *ibcq)

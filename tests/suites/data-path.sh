@@ -4,20 +4,8 @@
 # namespace (the framed RoCEv2 path through veth), and the RC retry paths
 # under packet loss.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/netns.sh"
 bin=build/guest/bin
-
-# hodp1 on veth1 inside namespace ns1: packets really cross the veth pair.
-setup_ns() {
-	mount -t tmpfs tmpfs /run/netns 2>/dev/null || { mkdir -p /run/netns; mount -t tmpfs tmpfs /run/netns; }
-	ip netns add ns1
-	ip link set veth1 netns ns1
-	ip -n ns1 addr add 10.99.0.2/24 dev veth1
-	ip -n ns1 link set veth1 up
-	ip -n ns1 link set lo up
-	ip netns exec ns1 rdma link add hodp1 type hodp netdev veth1
-	wait_for 10 grep -q "0000:0000:0000:0000:0000:ffff:0a63:0002" \
-		/sys/class/infiniband/hodp1/ports/1/gids/1
-}
 
 # xfer prints its own TAP lines; renumber them into this suite's.
 run_xfer() {
@@ -32,7 +20,7 @@ run_xfer() {
 }
 
 run_xfer hodp0 hodp0 loopback
-check "namespace ns1 with hodp1 on veth1" setup_ns
+check "namespace ns1 with hodp1 on veth1" setup_ns1
 run_xfer hodp0 hodp1 two-ns
 
 # Drop 3% of the packets each way: RC must still deliver every byte.  Static

@@ -5,6 +5,7 @@
 # data (the data-path suite does); this checks that every run completes and
 # reports a bandwidth for each size.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/netns.sh"
 
 ITERS=5
 
@@ -29,25 +30,12 @@ perf() {
 	fi
 }
 
-setup_ns() {
-	mkdir -p /run/netns
-	mount -t tmpfs tmpfs /run/netns
-	ip netns add ns1
-	ip link set veth1 netns ns1
-	ip -n ns1 addr add 10.99.0.2/24 dev veth1
-	ip -n ns1 link set veth1 up
-	ip -n ns1 link set lo up
-	ip netns exec ns1 rdma link add hodp1 type hodp netdev veth1
-	wait_for 10 grep -q "0000:0000:0000:0000:0000:ffff:0a63:0002" \
-		/sys/class/infiniband/hodp1/ports/1/gids/1
-}
-
 for t in ib_write_bw ib_read_bw ib_send_bw; do
 	EXPECT_ROWS=23 perf "loopback $t -a" "" hodp0 hodp0 10.99.0.1 $t -a -n $ITERS
 done
 perf "loopback ib_atomic_bw" "" hodp0 hodp0 10.99.0.1 ib_atomic_bw -n 200
 
-check "namespace ns1 with hodp1 on veth1" setup_ns
+check "namespace ns1 with hodp1 on veth1" setup_ns1
 for t in ib_write_bw ib_read_bw ib_send_bw; do
 	EXPECT_ROWS=23 perf "two namespaces $t -a" "ip netns exec ns1" hodp1 hodp0 10.99.0.2 \
 		$t -a -n $ITERS
