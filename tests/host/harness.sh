@@ -4,21 +4,21 @@
 cd "$(dirname "$0")/../.."
 run=tests/vm/run
 
-check "a command that succeeds exits 0" $run true
 $run false; rc=$?
 check "tests/vm/run false exits non-zero" test $rc -ne 0
 $run sh -c 'exit 7'; rc=$?
 check "the command's exit status passes through" test $rc -eq 7
-out=$($run printf '%s|' "a b" 'c$d' "")
-check "arguments arrive unsplit and unexpanded" test "$out" = 'a b|c$d||'
-out=$($run pwd)
-check "the working directory is the project root" test "$out" = /project
+out=$($run sh -c 'pwd; shift; printf "%s|" "$@"' _ _ "a b" 'c$d' "")
+check "arguments arrive unsplit and unexpanded" test "${out#*$'\n'}" = 'a b|c$d||'
+check "the working directory is the project root" test "${out%%$'\n'*}" = /project
 out=$($run sh -c 'lsmod | grep -q "^hodp " && lsmod | grep -q "^ib_uverbs " &&
 	ip -br addr show veth0 | grep -q 10.99.0.1/24 &&
 	ip -br addr show veth1 | grep -q 10.99.0.2/24 &&
 	rdma link show hodp0/1 | grep -q "netdev veth0" &&
 	ibv_devinfo -v -d hodp0 | grep -q "GID\[  1\]:.*::ffff:10.99.0.1, RoCE v2" && echo ready')
-check "guest has hodp0 on veth0, veth pair and GID 1" test "$out" = ready
+rc=$?
+check "guest has hodp0 on veth0, veth pair and GID 1; a good command exits 0" \
+	test "$out.$rc" = ready.0
 
 marker=/etc/hodp-harness-marker-$$
 $run sh -c "echo x > $marker" >/dev/null
