@@ -44,7 +44,7 @@ void hodp_req_rewind(struct hodp_qp *qp, u32 psn);
 void hodp_comp_rcv(struct hodp_qp *qp, struct sk_buff *skb);
 bool hodp_comp_run(struct hodp_qp *qp);
 void hodp_comp_flush(struct hodp_qp *qp);
-/* The retry timer: µs before an ACK is overdue, from the QP's timeout attribute. */
+/* The retry timer: jiffies before an ACK is overdue, from the QP's timeout attribute. */
 unsigned long hodp_comp_timeout_jiffies(struct hodp_qp *qp);
 
 /* hodp_resp.c */

@@ -175,6 +175,5 @@ int hodp_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 struct hodp_qp *hodp_qp_get(struct hodp_dev *hdev, u32 qpn);
 void hodp_qp_put(struct hodp_qp *qp);
 void hodp_qp_schedule(struct hodp_qp *qp);
-void hodp_qp_error(struct hodp_qp *qp);
 
 #endif /* HODP_QP_H */

@@ -187,6 +187,17 @@ static void hodp_cq_free(struct hodp_cq *cq)
 	free(cq);
 }
 
+/* Map the ring of a CQ the kernel just created; on failure the CQ is destroyed. */
+static int hodp_cq_map(struct ibv_context *ctx, struct hodp_cq *cq,
+		       const struct hodp_ring_info *info)
+{
+	int ret = hodp_uring_map(ctx, &cq->q, info);
+
+	if (ret)
+		ibv_cmd_destroy_cq(&cq->vcq.cq);
+	return ret;
+}
+
 struct ibv_cq *hodp_create_cq(struct ibv_context *ctx, int cqe,
 			      struct ibv_comp_channel *channel, int comp_vector)
 {
@@ -204,11 +215,9 @@ struct ibv_cq *hodp_create_cq(struct ibv_context *ctx, int cqe,
 	if (ret)
 		goto err_free;
 
-	ret = hodp_uring_map(ctx, &cq->q, &resp.drv.cq);
-	if (ret) {
-		ibv_cmd_destroy_cq(&cq->vcq.cq);
+	ret = hodp_cq_map(ctx, cq, &resp.drv.cq);
+	if (ret)
 		goto err_free;
-	}
 	return &cq->vcq.cq;
 
 err_free:
@@ -239,11 +248,9 @@ struct ibv_cq_ex *hodp_create_cq_ex(struct ibv_context *ctx,
 	if (ret)
 		goto err_free;
 
-	ret = hodp_uring_map(ctx, &cq->q, &resp.drv.cq);
-	if (ret) {
-		ibv_cmd_destroy_cq(&cq->vcq.cq);
+	ret = hodp_cq_map(ctx, cq, &resp.drv.cq);
+	if (ret)
 		goto err_free;
-	}
 	hodp_cq_set_ex_ops(&cq->vcq.cq_ex);
 	return &cq->vcq.cq_ex;
 

@@ -115,7 +115,7 @@ static void side_init(struct side *s, const char *dev)
 		die("ibv_query_gid");
 }
 
-static void qp_create(struct side *s, enum ibv_qp_type type, uint8_t rnr_retry)
+static void qp_create(struct side *s, enum ibv_qp_type type)
 {
 	struct ibv_qp_init_attr init = {
 		.send_cq = s->cq, .recv_cq = s->cq, .qp_type = type,
@@ -135,7 +135,6 @@ static void qp_create(struct side *s, enum ibv_qp_type type, uint8_t rnr_retry)
 	mask |= type == IBV_QPT_UD ? IBV_QP_QKEY : IBV_QP_ACCESS_FLAGS;
 	if (ibv_modify_qp(s->qp, &attr, mask))
 		die("to INIT: %s", strerror(errno));
-	(void)rnr_retry;
 }
 
 /* Connect a's QP to b's (and back): RTR then RTS. */
@@ -186,11 +185,8 @@ static void qp_connect(struct side *a, struct side *b, enum ibv_qp_type type, ui
 
 static void pair_setup(struct side *a, struct side *b, enum ibv_qp_type type, uint8_t rnr_retry)
 {
-	qp_create(a, type, rnr_retry);
-	if (b != a)
-		qp_create(b, type, rnr_retry);
-	else
-		die("a and b must be distinct sides");
+	qp_create(a, type);
+	qp_create(b, type);
 	qp_connect(a, b, type, rnr_retry);
 	qp_connect(b, a, type, rnr_retry);
 }
