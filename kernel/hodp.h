@@ -49,7 +49,7 @@ struct hodp_dev {
 	atomic_t num_srq;
 
 	/* Objects the data path finds by number: keys, QPNs, AH numbers. */
-	struct xarray mr_xa;
+	struct xarray key_xa;
 	struct xarray qp_xa;
 	struct xarray ah_xa;
 	u32 next_qpn;

@@ -37,6 +37,14 @@ static enum ib_wc_opcode hodp_send_wc_opcode(u32 wr_opcode)
 		return IB_WC_COMP_SWAP;
 	case IB_WR_ATOMIC_FETCH_AND_ADD:
 		return IB_WC_FETCH_ADD;
+	case IB_WR_ATOMIC_WRITE:
+		return IB_WC_ATOMIC_WRITE;
+	case IB_WR_FLUSH:
+		return IB_WC_FLUSH;
+	case IB_WR_BIND_MW:
+		return IB_WC_BIND_MW;
+	case IB_WR_LOCAL_INV:
+		return IB_WC_LOCAL_INV;
 	default:
 		return IB_WC_SEND;
 	}
@@ -163,6 +171,16 @@ static void hodp_comp_read_response(struct hodp_qp *qp, struct sk_buff *skb)
 	if (!sw)
 		return;
 	wqe = hodp_sq_wqe(qp, index);
+	if (wqe->opcode == IB_WR_FLUSH || wqe->opcode == IB_WR_ATOMIC_WRITE) {
+		/* Their whole answer is one empty READ response. */
+		if (pkt->psn != sw->first_psn)
+			return;
+		qp->acked_psn = hodp_psn_add(pkt->psn, 1);
+		qp->retry_left = qp->retry_cnt;
+		hodp_comp_done(qp, sw, pkt->paylen || !(pkt->flags & HODP_F_FIRST) ?
+				       IB_WC_BAD_RESP_ERR : IB_WC_SUCCESS);
+		return;
+	}
 	if (wqe->opcode != IB_WR_RDMA_READ)
 		return;
 	expected = hodp_psn_add(sw->first_psn, sw->resp_done / qp->mtu);

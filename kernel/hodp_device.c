@@ -14,6 +14,7 @@
 #include "hodp_ah.h"
 #include "hodp_cq.h"
 #include "hodp_mr.h"
+#include "hodp_mw.h"
 #include "hodp_pkt.h"
 #include "hodp_qp.h"
 #include "hodp_queue.h"
@@ -119,8 +120,8 @@ static void hodp_dealloc_driver(struct ib_device *ibdev)
 	struct hodp_dev *hdev = to_hdev(ibdev);
 
 	hodp_net_detach(hdev);
-	WARN_ON(!xa_empty(&hdev->mr_xa) || !xa_empty(&hdev->qp_xa) || !xa_empty(&hdev->ah_xa));
-	xa_destroy(&hdev->mr_xa);
+	WARN_ON(!xa_empty(&hdev->key_xa) || !xa_empty(&hdev->qp_xa) || !xa_empty(&hdev->ah_xa));
+	xa_destroy(&hdev->key_xa);
 	xa_destroy(&hdev->qp_xa);
 	xa_destroy(&hdev->ah_xa);
 	hodp_device_list_del(hdev);
@@ -133,6 +134,7 @@ static const struct ib_device_ops hodp_dev_ops = {
 	.uverbs_abi_ver = HODP_UVERBS_ABI_VERSION,
 
 	.alloc_hw_port_stats = hodp_alloc_hw_port_stats,
+	.alloc_mw = hodp_alloc_mw,
 	.alloc_pd = hodp_alloc_pd,
 	.alloc_ucontext = hodp_alloc_ucontext,
 	.create_ah = hodp_create_ah,
@@ -141,6 +143,7 @@ static const struct ib_device_ops hodp_dev_ops = {
 	.create_srq = hodp_create_srq,
 	.create_user_ah = hodp_create_ah,
 	.dealloc_driver = hodp_dealloc_driver,
+	.dealloc_mw = hodp_dealloc_mw,
 	.dealloc_pd = hodp_dealloc_pd,
 	.dealloc_ucontext = hodp_dealloc_ucontext,
 	.dereg_mr = hodp_dereg_mr,
@@ -174,6 +177,7 @@ static const struct ib_device_ops hodp_dev_ops = {
 
 	INIT_RDMA_OBJ_SIZE(ib_ah, hodp_ah, ibah),
 	INIT_RDMA_OBJ_SIZE(ib_cq, hodp_cq, ibcq),
+	INIT_RDMA_OBJ_SIZE(ib_mw, hodp_mw, ibmw),
 	INIT_RDMA_OBJ_SIZE(ib_pd, hodp_pd, ibpd),
 	INIT_RDMA_OBJ_SIZE(ib_qp, hodp_qp, ibqp),
 	INIT_RDMA_OBJ_SIZE(ib_srq, hodp_srq, ibsrq),
@@ -194,7 +198,9 @@ static void hodp_init_attr(struct hodp_dev *hdev)
 	attr->max_qp = HODP_MAX_QP;
 	attr->max_qp_wr = HODP_MAX_QP_WR;
 	attr->device_cap_flags = IB_DEVICE_SYS_IMAGE_GUID | IB_DEVICE_PORT_ACTIVE_EVENT |
-				 IB_DEVICE_RC_RNR_NAK_GEN;
+				 IB_DEVICE_RC_RNR_NAK_GEN | IB_DEVICE_MEM_WINDOW |
+				 IB_DEVICE_MEM_WINDOW_TYPE_2B | IB_DEVICE_FLUSH_GLOBAL |
+				 IB_DEVICE_ATOMIC_WRITE;
 	attr->kernel_cap_flags = IBK_ALLOW_USER_UNREG;
 	attr->max_send_sge = HODP_MAX_SGE;
 	attr->max_recv_sge = HODP_MAX_SGE;
@@ -202,6 +208,7 @@ static void hodp_init_attr(struct hodp_dev *hdev)
 	attr->max_cq = HODP_MAX_CQ;
 	attr->max_cqe = HODP_MAX_CQE;
 	attr->max_mr = HODP_MAX_MR;
+	attr->max_mw = HODP_MAX_MR;	/* MRs and windows share the key space */
 	attr->max_pd = HODP_MAX_PD;
 	attr->max_qp_rd_atom = HODP_MAX_RD_ATOM;
 	attr->max_qp_init_rd_atom = HODP_MAX_RD_ATOM;
@@ -267,7 +274,7 @@ int hodp_device_add(const char *ibdev_name, struct net_device *ndev)
 
 	netdev_hold(ndev, &hdev->ndev_tracker, GFP_KERNEL);
 	hdev->ndev = ndev;
-	xa_init_flags(&hdev->mr_xa, XA_FLAGS_ALLOC1);
+	xa_init_flags(&hdev->key_xa, XA_FLAGS_ALLOC1);
 	xa_init_flags(&hdev->qp_xa, XA_FLAGS_ALLOC);
 	xa_init_flags(&hdev->ah_xa, XA_FLAGS_ALLOC1);
 	hodp_device_list_add(hdev);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The headers and role of every RC/UC/UD operation (IBTA vol. 1, table 38). */
+/* The headers and role of every RC/UC/UD operation (IBTA vol. 1, table 38, and annex A19 for FLUSH and ATOMIC WRITE). */
 #include <linux/bits.h>
 
 #include "hodp_hdr.h"
@@ -33,4 +33,8 @@ const u16 hodp_op_flags[HODP_OP_COUNT] = {
 	[HODP_FETCH_ADD]		= HODP_F_REQ | HODP_F_ATOMIC | ONLY_F | HODP_F_ATMETH,
 	[HODP_SEND_LAST_INV]		= SEND_F | HODP_F_LAST | HODP_F_IETH,
 	[HODP_SEND_ONLY_INV]		= SEND_F | ONLY_F | HODP_F_IETH,
+	[HODP_FLUSH]			= HODP_F_REQ | HODP_F_PLACE | ONLY_F | HODP_F_FETH |
+					  HODP_F_RETH,
+	[HODP_ATOMIC_WRITE]		= HODP_F_REQ | HODP_F_PLACE | ONLY_F | HODP_F_RETH |
+					  HODP_F_PAYLOAD,
 };

@@ -63,6 +63,15 @@ struct hodp_ieth {
 	__be32 rkey;
 } __packed;
 
+/* FLUSH extended header: placement type in bits 3-0, selectivity level in 5-4. */
+struct hodp_feth {
+	__be32 bits;
+} __packed;
+
+#define HODP_FETH_TYPE_MASK	0x0f
+#define HODP_FETH_LEVEL_SHIFT	4
+#define HODP_FETH_LEVEL_MASK	0x30
+
 /* AETH syndromes */
 #define HODP_AETH_TYPE_MASK	0xe0
 #define HODP_AETH_ACK		0x00
@@ -104,25 +113,33 @@ enum hodp_op {
 	HODP_FETCH_ADD			= 0x14,
 	HODP_SEND_LAST_INV		= 0x16,
 	HODP_SEND_ONLY_INV		= 0x17,
-	HODP_OP_COUNT			= 0x18,
+	HODP_FLUSH			= 0x1c,
+	HODP_ATOMIC_WRITE		= 0x1d,
+	HODP_OP_COUNT			= 0x1e,
 };
 
-/* What a packet of a given operation carries. */
+/*
+ * What a packet of a given operation carries.  Extended headers appear in
+ * the packet in the order of their bits here.
+ */
 enum {
-	HODP_F_RETH	= BIT(0),
-	HODP_F_AETH	= BIT(1),
-	HODP_F_ATMETH	= BIT(2),
-	HODP_F_ATMACK	= BIT(3),
-	HODP_F_IMM	= BIT(4),
-	HODP_F_IETH	= BIT(5),
-	HODP_F_PAYLOAD	= BIT(6),
-	HODP_F_FIRST	= BIT(7),	/* first packet of a message */
-	HODP_F_LAST	= BIT(8),	/* last packet of a message */
-	HODP_F_REQ	= BIT(9),	/* requester to responder */
-	HODP_F_SEND	= BIT(10),
-	HODP_F_WRITE	= BIT(11),
-	HODP_F_READ	= BIT(12),
-	HODP_F_ATOMIC	= BIT(13),
+	HODP_F_FETH	= BIT(0),
+	HODP_F_RETH	= BIT(1),
+	HODP_F_AETH	= BIT(2),
+	HODP_F_ATMETH	= BIT(3),
+	HODP_F_ATMACK	= BIT(4),
+	HODP_F_IMM	= BIT(5),
+	HODP_F_IETH	= BIT(6),
+	HODP_F_PAYLOAD	= BIT(7),
+	HODP_F_FIRST	= BIT(8),	/* first packet of a message */
+	HODP_F_LAST	= BIT(9),	/* last packet of a message */
+	HODP_F_REQ	= BIT(10),	/* requester to responder */
+	HODP_F_SEND	= BIT(11),
+	HODP_F_WRITE	= BIT(12),
+	HODP_F_READ	= BIT(13),
+	HODP_F_ATOMIC	= BIT(14),
+	/* FLUSH and ATOMIC WRITE: answered by an empty READ response. */
+	HODP_F_PLACE	= BIT(15),
 };
 
 extern const u16 hodp_op_flags[HODP_OP_COUNT];
@@ -130,7 +147,8 @@ extern const u16 hodp_op_flags[HODP_OP_COUNT];
 /* Bytes of extended headers after the BTH for @flags (DETH is added for UD). */
 static inline unsigned int hodp_ext_hdr_len(u16 flags)
 {
-	return (flags & HODP_F_RETH ? sizeof(struct hodp_reth) : 0) +
+	return (flags & HODP_F_FETH ? sizeof(struct hodp_feth) : 0) +
+	       (flags & HODP_F_RETH ? sizeof(struct hodp_reth) : 0) +
 	       (flags & HODP_F_AETH ? sizeof(struct hodp_aeth) : 0) +
 	       (flags & HODP_F_ATMETH ? sizeof(struct hodp_atmeth) : 0) +
 	       (flags & HODP_F_ATMACK ? sizeof(struct hodp_atmack) : 0) +

@@ -10,31 +10,44 @@
 
 #include "hodp.h"
 #include "hodp_mr.h"
+#include "hodp_mw.h"
+#include "hodp_qp.h"
 
 #define HODP_MR_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
 			 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC | \
+			 IB_ACCESS_MW_BIND | IB_ACCESS_FLUSH_GLOBAL | \
 			 IB_ACCESS_RELAXED_ORDERING)
+
+int hodp_key_alloc(struct hodp_dev *hdev, u32 *key)
+{
+	u32 index;
+	int err;
+
+	/* Reserve the index now; the object becomes visible when stored. */
+	err = xa_alloc(&hdev->key_xa, &index, NULL, XA_LIMIT(1, HODP_MAX_MR), GFP_KERNEL);
+	if (err)
+		return err == -EBUSY ? -ENOMEM : err;
+	/* The low byte varies so that a stale key does not reach a new object. */
+	*key = index << 8 | (get_random_u32() & 0xff);
+	return 0;
+}
 
 static struct hodp_mr *hodp_mr_alloc(struct hodp_dev *hdev, int access)
 {
 	struct hodp_mr *mr;
-	u32 index;
 	int err;
 
 	mr = kzalloc_obj(*mr);
 	if (!mr)
 		return ERR_PTR(-ENOMEM);
-
-	/* Reserve the index now; the MR becomes visible in hodp_mr_publish(). */
-	err = xa_alloc(&hdev->mr_xa, &index, NULL, XA_LIMIT(1, HODP_MAX_MR), GFP_KERNEL);
+	err = hodp_key_alloc(hdev, &mr->ibmr.lkey);
 	if (err) {
 		kfree(mr);
-		return ERR_PTR(err == -EBUSY ? -ENOMEM : err);
+		return ERR_PTR(err);
 	}
-	/* The low byte varies so that a stale key does not reach a new MR. */
-	mr->ibmr.lkey = index << 8 | (get_random_u32() & 0xff);
 	mr->ibmr.rkey = mr->ibmr.lkey;
 	mr->access = access;
+	spin_lock_init(&mr->bind_lock);
 	refcount_set(&mr->refs, 1);
 	init_completion(&mr->released);
 	return mr;
@@ -42,13 +55,13 @@ static struct hodp_mr *hodp_mr_alloc(struct hodp_dev *hdev, int access)
 
 static void hodp_mr_publish(struct hodp_dev *hdev, struct hodp_mr *mr)
 {
-	xa_store(&hdev->mr_xa, mr->ibmr.lkey >> 8, mr, GFP_KERNEL);
+	xa_store(&hdev->key_xa, mr->ibmr.lkey >> 8, mr, GFP_KERNEL);
 }
 
 /* Unpublish, wait for data-path users, release the memory; frees @mr. */
 static void hodp_mr_destroy(struct hodp_dev *hdev, struct hodp_mr *mr)
 {
-	xa_erase(&hdev->mr_xa, mr->ibmr.lkey >> 8);
+	xa_erase(&hdev->key_xa, mr->ibmr.lkey >> 8);
 	hodp_mr_put(mr);
 	wait_for_completion(&mr->released);
 	kvfree(mr->pages);
@@ -120,7 +133,7 @@ struct ib_mr *hodp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length, u64 io
 
 	err = hodp_mr_pin(hdev, mr, start, length, iova, access);
 	if (err) {
-		xa_erase(&hdev->mr_xa, mr->ibmr.lkey >> 8);
+		xa_erase(&hdev->key_xa, mr->ibmr.lkey >> 8);
 		kfree(mr);
 		return ERR_PTR(err);
 	}
@@ -134,14 +147,37 @@ struct ib_mr *hodp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length, u64 io
  * old one), so the data path never sees pages change under a key.  PD and
  * access changes alone are made in place.
  */
+/* Stop new binds; fails while memory windows are bound to @mr. */
+static int hodp_mr_freeze(struct hodp_mr *mr, bool freeze)
+{
+	int err = 0;
+
+	spin_lock(&mr->bind_lock);
+	if (mr->num_mw)
+		err = -EBUSY;
+	else
+		mr->dying = freeze;
+	spin_unlock(&mr->bind_lock);
+	return err;
+}
+
+/*
+ * A new translation means a new MR (the core swaps it in and deregisters the
+ * old one), so the data path never sees pages change under a key.  PD and
+ * access changes alone are made in place.
+ */
 struct ib_mr *hodp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start, u64 length,
 				 u64 iova, int access, struct ib_pd *ibpd,
 				 struct ib_udata *udata)
 {
 	struct hodp_mr *mr = to_hmr(ibmr);
+	int err;
 
 	if (mr->type != HODP_MR_USER)
 		return ERR_PTR(-EINVAL);
+	err = hodp_mr_freeze(mr, false);
+	if (err)
+		return ERR_PTR(err);
 	if (flags & IB_MR_REREG_TRANS)
 		return hodp_reg_user_mr(flags & IB_MR_REREG_PD ? ibpd : ibmr->pd, start, length,
 					iova, flags & IB_MR_REREG_ACCESS ? access : mr->access,
@@ -158,17 +194,32 @@ struct ib_mr *hodp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start, u64 l
 
 int hodp_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 {
-	hodp_mr_destroy(to_hdev(ibmr->device), to_hmr(ibmr));
+	struct hodp_mr *mr = to_hmr(ibmr);
+	int err;
+
+	err = hodp_mr_freeze(mr, true);
+	if (err)
+		return err;
+	hodp_mr_destroy(to_hdev(ibmr->device), mr);
 	return 0;
 }
 
-struct hodp_mr *hodp_mr_get(struct hodp_dev *hdev, u32 key, bool remote, struct ib_pd *pd,
-			    u64 iova, u64 len, int access)
+bool hodp_mr_covers(struct hodp_mr *mr, u64 iova, u64 len)
+{
+	return mr->type == HODP_MR_DMA ||
+	       (iova >= mr->iova && len <= mr->length && iova - mr->iova <= mr->length - len);
+}
+
+/* A reference on the MR behind @key, if it is an MR that @pd may use with @access. */
+static struct hodp_mr *hodp_mr_lookup(struct hodp_dev *hdev, u32 key, bool remote,
+				      struct ib_pd *pd, int access)
 {
 	struct hodp_mr *mr;
+	void *entry;
 
 	rcu_read_lock();
-	mr = xa_load(&hdev->mr_xa, key >> 8);
+	entry = xa_load(&hdev->key_xa, key >> 8);
+	mr = entry && !xa_pointer_tag(entry) ? entry : NULL;
 	if (mr && !refcount_inc_not_zero(&mr->refs))
 		mr = NULL;
 	rcu_read_unlock();
@@ -176,9 +227,42 @@ struct hodp_mr *hodp_mr_get(struct hodp_dev *hdev, u32 key, bool remote, struct 
 		return NULL;
 
 	if ((remote ? mr->ibmr.rkey : mr->ibmr.lkey) != key || READ_ONCE(mr->ibmr.pd) != pd ||
-	    (READ_ONCE(mr->access) & access) != access ||
-	    (mr->type != HODP_MR_DMA &&
-	     (iova < mr->iova || len > mr->length || iova - mr->iova > mr->length - len))) {
+	    (READ_ONCE(mr->access) & access) != access) {
+		hodp_mr_put(mr);
+		return NULL;
+	}
+	return mr;
+}
+
+struct hodp_mr *hodp_mr_get(struct hodp_dev *hdev, u32 key, struct ib_pd *pd, u64 iova,
+			    u64 len, int access)
+{
+	struct hodp_mr *mr = hodp_mr_lookup(hdev, key, false, pd, access);
+
+	if (mr && !hodp_mr_covers(mr, iova, len)) {
+		hodp_mr_put(mr);
+		return NULL;
+	}
+	return mr;
+}
+
+struct hodp_mr *hodp_rkey_get(struct hodp_qp *qp, u32 rkey, u64 iova, u64 len, int access)
+{
+	struct hodp_dev *hdev = qp->hdev;
+	struct hodp_mr *mr;
+	void *entry;
+
+	rcu_read_lock();
+	entry = xa_load(&hdev->key_xa, rkey >> 8);
+	if (entry && xa_pointer_tag(entry) == HODP_KEY_TAG_MW) {
+		mr = hodp_mw_resolve(qp, xa_untag_pointer(entry), rkey, iova, len, access);
+		rcu_read_unlock();
+		return mr;
+	}
+	rcu_read_unlock();
+
+	mr = hodp_mr_lookup(hdev, rkey, true, qp->ibqp.pd, access);
+	if (mr && len && !hodp_mr_covers(mr, iova, len)) {
 		hodp_mr_put(mr);
 		return NULL;
 	}
@@ -223,7 +307,8 @@ void hodp_mr_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, enum hodp_co
 	}
 }
 
-u64 hodp_mr_atomic(struct hodp_mr *mr, u64 iova, bool cmp_swap, u64 compare_add, u64 swap)
+u64 hodp_mr_atomic(struct hodp_mr *mr, u64 iova, enum hodp_atomic_op op, u64 compare_add,
+		   u64 swap)
 {
 	atomic64_t *target;
 	void *va = NULL;
@@ -239,10 +324,17 @@ u64 hodp_mr_atomic(struct hodp_mr *mr, u64 iova, bool cmp_swap, u64 compare_add,
 	}
 
 	/* A real CPU atomic: atomic against other QPs and against the CPU too. */
-	if (cmp_swap)
+	switch (op) {
+	case HODP_ATOMIC_CMP_SWAP:
 		orig = atomic64_cmpxchg(target, compare_add, swap);
-	else
+		break;
+	case HODP_ATOMIC_FETCH_ADD:
 		orig = atomic64_fetch_add(compare_add, target);
+		break;
+	default:
+		orig = atomic64_xchg(target, compare_add);
+		break;
+	}
 
 	if (va)
 		kunmap_local(va);
@@ -264,7 +356,7 @@ int hodp_sge_copy(struct hodp_dev *hdev, struct ib_pd *pd, const struct hodp_sge
 			continue;
 		}
 		chunk = min(len, sge[i].length - offset);
-		mr = hodp_mr_get(hdev, sge[i].lkey, false, pd, sge[i].addr + offset, chunk, access);
+		mr = hodp_mr_get(hdev, sge[i].lkey, pd, sge[i].addr + offset, chunk, access);
 		if (!mr)
 			return -EACCES;
 		hodp_mr_copy(mr, sge[i].addr + offset, buf, chunk, dir);

@@ -10,6 +10,7 @@
 #include <rdma/hodp-abi.h>
 
 struct hodp_dev;
+struct hodp_qp;
 
 enum hodp_mr_type {
 	HODP_MR_DMA,		/* kernel virtual addresses, any length */
@@ -25,6 +26,10 @@ struct hodp_mr {
 	struct ib_umem *umem;
 	struct page **pages;	/* HODP_MR_USER: the pinned pages in order */
 	unsigned int offset;	/* of iova within pages[0] */
+	/* Memory windows bound to this MR keep it registered. */
+	spinlock_t bind_lock;
+	u32 num_mw;
+	bool dying;		/* deregistration has begun: no new binds */
 	/* Data-path users; dereg waits for them to drain. */
 	refcount_t refs;
 	struct completion released;
@@ -45,12 +50,25 @@ struct ib_mr *hodp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start, u64 l
 int hodp_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
 
 /*
- * Data path.  hodp_mr_get() looks a key up and checks that it is valid in @pd
- * with @access (0 for local reads) over [iova, iova + len); the caller drops
- * the reference with hodp_mr_put().
+ * Keys (MR lkeys and rkeys, MW rkeys) are an index into hdev->key_xa in the
+ * upper 24 bits and a variant in the low byte.  Memory windows are stored
+ * with this tag on their entry.
  */
-struct hodp_mr *hodp_mr_get(struct hodp_dev *hdev, u32 key, bool remote, struct ib_pd *pd,
-			    u64 iova, u64 len, int access);
+#define HODP_KEY_TAG_MW		1
+
+int hodp_key_alloc(struct hodp_dev *hdev, u32 *key);
+
+/*
+ * Data path.  hodp_mr_get() looks an lkey up and checks that it is valid in
+ * @pd with @access (0 for local reads) over [iova, iova + len);
+ * hodp_rkey_get() does the same for an rkey (of an MR or a memory window)
+ * arriving at @qp, and checks no range when @len is 0.  The caller drops the
+ * reference with hodp_mr_put().
+ */
+struct hodp_mr *hodp_mr_get(struct hodp_dev *hdev, u32 key, struct ib_pd *pd, u64 iova,
+			    u64 len, int access);
+struct hodp_mr *hodp_rkey_get(struct hodp_qp *qp, u32 rkey, u64 iova, u64 len, int access);
+bool hodp_mr_covers(struct hodp_mr *mr, u64 iova, u64 len);
 void hodp_mr_put(struct hodp_mr *mr);
 
 enum hodp_copy_dir {
@@ -59,11 +77,15 @@ enum hodp_copy_dir {
 };
 
 void hodp_mr_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, enum hodp_copy_dir dir);
-/*
- * Compare-and-swap or fetch-and-add on the 8-byte aligned u64 at @iova;
- * returns the original value.
- */
-u64 hodp_mr_atomic(struct hodp_mr *mr, u64 iova, bool cmp_swap, u64 compare_add, u64 swap);
+enum hodp_atomic_op {
+	HODP_ATOMIC_CMP_SWAP,
+	HODP_ATOMIC_FETCH_ADD,
+	HODP_ATOMIC_STORE,	/* ATOMIC WRITE: @compare_add is stored */
+};
+
+/* An atomic operation on the 8-byte aligned u64 at @iova; returns the original value. */
+u64 hodp_mr_atomic(struct hodp_mr *mr, u64 iova, enum hodp_atomic_op op, u64 compare_add,
+		   u64 swap);
 
 /*
  * Copy between @buf and bytes [@offset, @offset + @len) of a scatter/gather

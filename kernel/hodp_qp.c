@@ -256,7 +256,8 @@ int hodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	if (mask & IB_QP_ACCESS_FLAGS)
 		qp->access_flags = attr->qp_access_flags &
 				   (IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_READ |
-				    IB_ACCESS_REMOTE_ATOMIC);
+				    IB_ACCESS_REMOTE_ATOMIC | IB_ACCESS_FLUSH_GLOBAL |
+				    IB_ACCESS_FLUSH_PERSISTENT);
 	if (mask & IB_QP_PATH_MTU) {
 		enum ib_mtu port_mtu = hodp_port_mtu(qp->hdev);
 

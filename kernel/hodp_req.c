@@ -8,6 +8,7 @@
 #include "hodp_ah.h"
 #include "hodp_engine.h"
 #include "hodp_mr.h"
+#include "hodp_mw.h"
 #include "hodp_pkt.h"
 
 /* Unacknowledged packets an RC QP may have in flight. */
@@ -45,10 +46,18 @@ static void hodp_req_fetch(struct hodp_qp *qp)
 	}
 }
 
+/* Operations answered by a READ response or an atomic ACK: they use a credit. */
 static bool hodp_wr_is_rd_atomic(u32 opcode)
 {
 	return opcode == IB_WR_RDMA_READ || opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
-	       opcode == IB_WR_ATOMIC_FETCH_AND_ADD;
+	       opcode == IB_WR_ATOMIC_FETCH_AND_ADD || opcode == IB_WR_ATOMIC_WRITE ||
+	       opcode == IB_WR_FLUSH;
+}
+
+/* Operations that carry no data from SGEs or inline. */
+static bool hodp_wr_is_dataless(u32 opcode)
+{
+	return opcode == IB_WR_ATOMIC_WRITE || opcode == IB_WR_FLUSH;
 }
 
 /* Check a WQE as it starts and size its message; returns a completion status. */
@@ -72,6 +81,8 @@ static enum ib_wc_status hodp_req_check(struct hodp_qp *qp, struct hodp_send_wqe
 	case IB_WR_RDMA_READ:
 	case IB_WR_ATOMIC_CMP_AND_SWP:
 	case IB_WR_ATOMIC_FETCH_AND_ADD:
+	case IB_WR_ATOMIC_WRITE:
+	case IB_WR_FLUSH:
 		if (type != IB_QPT_RC)
 			return IB_WC_LOC_QP_OP_ERR;
 		break;
@@ -79,7 +90,9 @@ static enum ib_wc_status hodp_req_check(struct hodp_qp *qp, struct hodp_send_wqe
 		return IB_WC_LOC_QP_OP_ERR;
 	}
 
-	if (wqe->send_flags & IB_SEND_INLINE) {
+	if (hodp_wr_is_dataless(wqe->opcode)) {
+		len = wqe->opcode == IB_WR_ATOMIC_WRITE ? sizeof(u64) : 0;
+	} else if (wqe->send_flags & IB_SEND_INLINE) {
 		if (wqe->inline_len > qp->max_inline || hodp_wr_is_rd_atomic(wqe->opcode))
 			return IB_WC_LOC_QP_OP_ERR;
 		len = wqe->inline_len;
@@ -139,6 +152,40 @@ static void hodp_req_complete_error(struct hodp_qp *qp, struct hodp_swqe *sw,
 	hodp_qp_error(qp);
 }
 
+static bool hodp_wr_is_local(u32 opcode)
+{
+	return opcode == IB_WR_BIND_MW || opcode == IB_WR_LOCAL_INV;
+}
+
+/*
+ * Memory window binds and local invalidations take effect when the requester
+ * reaches them, so that later WQEs see them; they send nothing and complete
+ * in SQ order like the rest.
+ */
+static bool hodp_req_local(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
+			   struct hodp_swqe *sw)
+{
+	enum ib_wc_status status = IB_WC_LOC_QP_OP_ERR;
+
+	if ((wqe->send_flags & IB_SEND_FENCE) && qp->rd_atomic_inflight)
+		return false;
+	if (hodp_qp_connected(qp)) {
+		if (wqe->opcode == IB_WR_BIND_MW)
+			status = hodp_mw_bind(qp, wqe);
+		else
+			status = hodp_local_invalidate(qp, wqe->imm_data);
+	}
+	sw->signaled = qp->sq_sig_all || (wqe->send_flags & IB_SEND_SIGNALED);
+	qp->sq_next++;
+	if (status != IB_WC_SUCCESS) {
+		hodp_req_complete_error(qp, sw, status);
+		return false;
+	}
+	sw->state = HODP_SWQE_DONE;
+	sw->wc_status = IB_WC_SUCCESS;
+	return true;
+}
+
 /*
  * Build and send the next packet of WQE sq_next.  Returns false when nothing
  * could be sent (window full, waiting for credits, or an error).
@@ -160,6 +207,13 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 	u8 op;
 	int err;
 
+	if (sw->state == HODP_SWQE_POSTED && hodp_wr_is_local(wqe->opcode))
+		return hodp_req_local(qp, wqe, sw);
+	if (sw->state == HODP_SWQE_DONE) {
+		/* A local operation met again after a rewind: it took effect already. */
+		qp->sq_next++;
+		return true;
+	}
 	if (sw->state == HODP_SWQE_POSTED) {
 		enum ib_wc_status status = hodp_req_check(qp, wqe, sw);
 
@@ -192,6 +246,11 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 		op = HODP_COMPARE_SWAP;
 	} else if (wqe->opcode == IB_WR_ATOMIC_FETCH_AND_ADD) {
 		op = HODP_FETCH_ADD;
+	} else if (wqe->opcode == IB_WR_FLUSH) {
+		op = HODP_FLUSH;
+	} else if (wqe->opcode == IB_WR_ATOMIC_WRITE) {
+		op = HODP_ATOMIC_WRITE;
+		paylen = sizeof(u64);
 	} else {
 		paylen = min(sw->length - offset, qp->mtu);
 		first = offset == 0;
@@ -234,12 +293,19 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 		deth->sqpn = cpu_to_be32(qp->ibqp.qp_num);
 		p += sizeof(*deth);
 	}
+	if (flags & HODP_F_FETH) {
+		((struct hodp_feth *)p)->bits =
+			cpu_to_be32(wqe->wr.flush.level << HODP_FETH_LEVEL_SHIFT |
+				    (wqe->wr.flush.type & HODP_FETH_TYPE_MASK));
+		p += sizeof(struct hodp_feth);
+	}
 	if (flags & HODP_F_RETH) {
 		struct hodp_reth *reth = p;
 
 		reth->va = cpu_to_be64(wqe->wr.rdma.remote_addr + offset);
 		reth->rkey = cpu_to_be32(wqe->wr.rdma.rkey);
-		reth->len = cpu_to_be32(sw->length - offset);
+		reth->len = cpu_to_be32(op == HODP_FLUSH ? wqe->wr.flush.length :
+					sw->length - offset);
 		p += sizeof(*reth);
 	}
 	if (flags & HODP_F_ATMETH) {
@@ -262,7 +328,9 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 	}
 
 	if (paylen) {
-		if (wqe->send_flags & IB_SEND_INLINE) {
+		if (op == HODP_ATOMIC_WRITE) {
+			memcpy(p, &wqe->wr.atomic_write.value, paylen);
+		} else if (wqe->send_flags & IB_SEND_INLINE) {
 			memcpy(p, (void *)wqe->sge + offset, paylen);
 		} else {
 			err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, offset,
@@ -348,6 +416,8 @@ void hodp_req_rewind(struct hodp_qp *qp, u32 psn)
 
 			if (later->state == HODP_SWQE_POSTED)
 				break;
+			if (later->state == HODP_SWQE_DONE)
+				continue;	/* a local operation */
 			if (later->rd_atomic)
 				qp->rd_atomic_inflight--;
 			later->state = HODP_SWQE_POSTED;

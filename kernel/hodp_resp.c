@@ -7,11 +7,13 @@
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>
+#include <linux/unaligned.h>
 
 #include "hodp.h"
 #include "hodp_cq.h"
 #include "hodp_engine.h"
 #include "hodp_mr.h"
+#include "hodp_mw.h"
 #include "hodp_pkt.h"
 #include "hodp_srq.h"
 
@@ -135,6 +137,12 @@ static enum hodp_resp_result hodp_resp_send(struct hodp_qp *qp, struct sk_buff *
 		return hodp_resp_local_error(qp, skb, err);
 	qp->recv_offset += pkt->paylen;
 
+	if ((pkt->flags & HODP_F_IETH) &&
+	    hodp_remote_invalidate(qp, be32_to_cpu(((struct hodp_ieth *)
+						    hodp_pkt_ext(skb, HODP_F_IETH))->rkey))) {
+		hodp_resp_complete_recv(qp, skb, IB_WC_REM_INV_REQ_ERR, IB_WC_RECV, 0);
+		return HODP_RESP_NAK_INVALID;
+	}
 	if (pkt->flags & HODP_F_LAST)
 		hodp_resp_complete_recv(qp, skb, IB_WC_SUCCESS, IB_WC_RECV, qp->recv_offset);
 	return HODP_RESP_OK;
@@ -154,8 +162,8 @@ static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff 
 		if (!(qp->access_flags & IB_ACCESS_REMOTE_WRITE))
 			return HODP_RESP_NAK_ACCESS;
 		if (len) {
-			qp->write_mr = hodp_mr_get(qp->hdev, be32_to_cpu(reth->rkey), true,
-						   qp->ibqp.pd, va, len, IB_ACCESS_REMOTE_WRITE);
+			qp->write_mr = hodp_rkey_get(qp, be32_to_cpu(reth->rkey), va, len,
+						     IB_ACCESS_REMOTE_WRITE);
 			if (!qp->write_mr)
 				return HODP_RESP_NAK_ACCESS;
 		}
@@ -214,8 +222,8 @@ static bool hodp_resp_read_step(struct hodp_qp *qp)
 		op = HODP_READ_RESPONSE_MIDDLE;
 
 	if (paylen) {
-		mr = hodp_mr_get(qp->hdev, res->rkey, true, qp->ibqp.pd,
-				 res->va + qp->read_offset, paylen, IB_ACCESS_REMOTE_READ);
+		mr = hodp_rkey_get(qp, res->rkey, res->va + qp->read_offset, paylen,
+				   IB_ACCESS_REMOTE_READ);
 		if (!mr) {
 			/* Deregistered under us: the requester learns of it through a NAK. */
 			hodp_resp_nak(qp, qp->read_psn, HODP_AETH_NAK | HODP_NAK_REM_ACCESS);
@@ -267,8 +275,7 @@ static enum hodp_resp_result hodp_resp_read_start(struct hodp_qp *qp, struct hod
 	if (!(qp->access_flags & IB_ACCESS_REMOTE_READ))
 		return HODP_RESP_NAK_ACCESS;
 	if (len) {
-		mr = hodp_mr_get(qp->hdev, rkey, true, qp->ibqp.pd, va, len,
-				 IB_ACCESS_REMOTE_READ);
+		mr = hodp_rkey_get(qp, rkey, va, len, IB_ACCESS_REMOTE_READ);
 		if (!mr)
 			return HODP_RESP_NAK_ACCESS;
 		hodp_mr_put(mr);
@@ -317,11 +324,10 @@ static enum hodp_resp_result hodp_resp_atomic(struct hodp_qp *qp, struct sk_buff
 		return HODP_RESP_NAK_INVALID;
 	if (!(qp->access_flags & IB_ACCESS_REMOTE_ATOMIC))
 		return HODP_RESP_NAK_ACCESS;
-	mr = hodp_mr_get(qp->hdev, be32_to_cpu(atm->rkey), true, qp->ibqp.pd, va, sizeof(u64),
-			 IB_ACCESS_REMOTE_ATOMIC);
+	mr = hodp_rkey_get(qp, be32_to_cpu(atm->rkey), va, sizeof(u64), IB_ACCESS_REMOTE_ATOMIC);
 	if (!mr)
 		return HODP_RESP_NAK_ACCESS;
-	orig = hodp_mr_atomic(mr, va, cmp_swap,
+	orig = hodp_mr_atomic(mr, va, cmp_swap ? HODP_ATOMIC_CMP_SWAP : HODP_ATOMIC_FETCH_ADD,
 			      be64_to_cpu(cmp_swap ? atm->compare : atm->swap_add),
 			      be64_to_cpu(atm->swap_add));
 	hodp_mr_put(mr);
@@ -333,6 +339,75 @@ static enum hodp_resp_result hodp_resp_atomic(struct hodp_qp *qp, struct sk_buff
 		.first_psn = hodp_pkt(skb)->psn,
 		.last_psn = hodp_pkt(skb)->psn,
 		.orig = orig,
+	};
+	return HODP_RESP_OK;
+}
+
+/* FLUSH level and placement type as the access they need on the QP and the key. */
+static int hodp_flush_access(struct sk_buff *skb, bool *whole_mr)
+{
+	u32 bits = be32_to_cpu(((struct hodp_feth *)hodp_pkt_ext(skb, HODP_F_FETH))->bits);
+	u32 type = bits & HODP_FETH_TYPE_MASK;
+	u32 level = (bits & HODP_FETH_LEVEL_MASK) >> HODP_FETH_LEVEL_SHIFT;
+	int access = 0;
+
+	if (!type || (type & ~(IB_FLUSH_GLOBAL | IB_FLUSH_PERSISTENT)) || level > IB_FLUSH_MR)
+		return -EINVAL;
+	if (type & IB_FLUSH_GLOBAL)
+		access |= IB_ACCESS_FLUSH_GLOBAL;
+	if (type & IB_FLUSH_PERSISTENT)
+		access |= IB_ACCESS_FLUSH_PERSISTENT;
+	*whole_mr = level == IB_FLUSH_MR;
+	return access;
+}
+
+/*
+ * FLUSH and ATOMIC WRITE (IBA annex A19).  Placement here is the CPU's own
+ * stores, so a flush only has to order them before its response.
+ */
+static enum hodp_resp_result hodp_resp_place(struct hodp_qp *qp, struct sk_buff *skb)
+{
+	struct hodp_reth *reth = hodp_pkt_ext(skb, HODP_F_RETH);
+	struct hodp_pkt *pkt = hodp_pkt(skb);
+	u8 op = pkt->opcode & ~HODP_TRANSPORT_MASK;
+	u64 va = be64_to_cpu(reth->va);
+	u32 len = be32_to_cpu(reth->len);
+	struct hodp_rd_res *res;
+	struct hodp_mr *mr;
+	bool whole_mr;
+	int access;
+
+	if (!qp->max_dest_rd_atomic)
+		return HODP_RESP_NAK_INVALID;
+	if (op == HODP_FLUSH) {
+		access = hodp_flush_access(skb, &whole_mr);
+		if (access < 0)
+			return HODP_RESP_NAK_INVALID;
+		if (whole_mr)
+			len = 0;	/* the key is checked, not a range */
+	} else {
+		access = IB_ACCESS_REMOTE_WRITE;
+		if (len != sizeof(u64) || pkt->paylen != sizeof(u64) || (va & (sizeof(u64) - 1)))
+			return HODP_RESP_NAK_INVALID;
+	}
+	if ((qp->access_flags & access) != access)
+		return HODP_RESP_NAK_ACCESS;
+	mr = hodp_rkey_get(qp, be32_to_cpu(reth->rkey), va, len, access);
+	if (!mr)
+		return HODP_RESP_NAK_ACCESS;
+	if (op == HODP_ATOMIC_WRITE)
+		hodp_mr_atomic(mr, va, HODP_ATOMIC_STORE,
+			       get_unaligned((u64 *)hodp_pkt_payload(skb)), 0);
+	else
+		smp_mb();
+	hodp_mr_put(mr);
+
+	res = hodp_resp_next_res(qp);
+	*res = (struct hodp_rd_res) {
+		.opcode = op,
+		.valid = true,
+		.first_psn = pkt->psn,
+		.last_psn = pkt->psn,
 	};
 	return HODP_RESP_OK;
 }
@@ -358,12 +433,14 @@ static void hodp_resp_duplicate(struct hodp_qp *qp, struct sk_buff *skb)
 					     be32_to_cpu(reth->rkey), be32_to_cpu(reth->len));
 		return;
 	}
-	if (pkt->flags & HODP_F_ATOMIC) {
+	if (pkt->flags & (HODP_F_ATOMIC | HODP_F_PLACE)) {
 		for (i = 0; qp->rd_res && i < n; i++)
 			if (qp->rd_res[i].valid && qp->rd_res[i].first_psn == pkt->psn &&
-			    qp->rd_res[i].opcode != HODP_READ_REQUEST)
-				hodp_resp_send_ack(qp, HODP_ATOMIC_ACKNOWLEDGE, pkt->psn,
-						   HODP_AETH_ACK_NO_CREDIT, qp->rd_res[i].orig);
+			    qp->rd_res[i].opcode == (pkt->opcode & ~HODP_TRANSPORT_MASK))
+				hodp_resp_send_ack(qp, pkt->flags & HODP_F_PLACE ?
+						   HODP_READ_RESPONSE_ONLY : HODP_ATOMIC_ACKNOWLEDGE,
+						   pkt->psn, HODP_AETH_ACK_NO_CREDIT,
+						   qp->rd_res[i].orig);
 		return;
 	}
 	/* SEND or WRITE: everything before resp_psn was executed; say so. */
@@ -426,6 +503,8 @@ static enum hodp_resp_result hodp_resp_execute(struct hodp_qp *qp, struct sk_buf
 		return hodp_resp_write(qp, skb);
 	if (flags & HODP_F_READ)
 		return hodp_resp_read(qp, skb);
+	if (flags & HODP_F_PLACE)
+		return hodp_resp_place(qp, skb);
 	return hodp_resp_atomic(qp, skb);
 }
 
@@ -539,6 +618,12 @@ void hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 		hodp_resp_send_ack(qp, HODP_ATOMIC_ACKNOWLEDGE, pkt->psn, HODP_AETH_ACK_NO_CREDIT,
 				   qp->rd_res[(qp->rd_res_next - 1) %
 					      max_t(u32, qp->max_dest_rd_atomic, 1)].orig);
+		goto out;
+	}
+	if (pkt->flags & HODP_F_PLACE) {
+		qp->msn++;
+		hodp_resp_send_ack(qp, HODP_READ_RESPONSE_ONLY, pkt->psn, HODP_AETH_ACK_NO_CREDIT,
+				   0);
 		goto out;
 	}
 	if (pkt->flags & HODP_F_LAST)

@@ -86,13 +86,16 @@ static void hodp_free_context(struct ibv_context *ibctx)
 }
 
 static const struct verbs_context_ops hodp_ctx_ops = {
+	.alloc_mw = hodp_alloc_mw,
 	.alloc_pd = hodp_alloc_pd,
+	.bind_mw = hodp_bind_mw,
 	.create_ah = hodp_create_ah,
 	.create_cq = hodp_create_cq,
 	.create_cq_ex = hodp_create_cq_ex,
 	.create_qp = hodp_create_qp,
 	.create_qp_ex = hodp_create_qp_ex,
 	.create_srq = hodp_create_srq,
+	.dealloc_mw = hodp_dealloc_mw,
 	.dealloc_pd = hodp_dealloc_pd,
 	.dereg_mr = hodp_dereg_mr,
 	.destroy_ah = hodp_destroy_ah,

@@ -174,6 +174,7 @@ int hodp_query_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr, int mask,
 		  struct ibv_qp_init_attr *init);
 int hodp_destroy_qp(struct ibv_qp *ibqp);
 int hodp_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr, struct ibv_send_wr **bad);
+int hodp_bind_mw(struct ibv_qp *ibqp, struct ibv_mw *mw, struct ibv_mw_bind *mw_bind);
 int hodp_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr, struct ibv_recv_wr **bad);
 int hodp_wq_init(struct hodp_wq *wq, struct ibv_context *ctx, const struct hodp_ring_info *info,
 		 uint32_t max_sge);
@@ -187,6 +188,8 @@ struct ibv_mr *hodp_reg_mr(struct ibv_pd *pd, void *addr, size_t length, uint64_
 int hodp_rereg_mr(struct verbs_mr *vmr, int flags, struct ibv_pd *pd, void *addr,
 		  size_t length, int access);
 int hodp_dereg_mr(struct verbs_mr *vmr);
+struct ibv_mw *hodp_alloc_mw(struct ibv_pd *pd, enum ibv_mw_type type);
+int hodp_dealloc_mw(struct ibv_mw *mw);
 struct ibv_ah *hodp_create_ah(struct ibv_pd *pd, struct ibv_ah_attr *attr);
 int hodp_destroy_ah(struct ibv_ah *ah);
 struct ibv_srq *hodp_create_srq(struct ibv_pd *pd, struct ibv_srq_init_attr *attr);

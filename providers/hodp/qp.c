@@ -16,9 +16,12 @@
 #define HODP_RC_SEND_OPS (IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM | \
 			  IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM | \
 			  IBV_QP_EX_WITH_RDMA_READ | IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP | \
-			  IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD | IBV_QP_EX_WITH_SEND_WITH_INV)
+			  IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD | IBV_QP_EX_WITH_SEND_WITH_INV | \
+			  IBV_QP_EX_WITH_BIND_MW | IBV_QP_EX_WITH_LOCAL_INV | \
+			  IBV_QP_EX_WITH_ATOMIC_WRITE | IBV_QP_EX_WITH_FLUSH)
 #define HODP_UC_SEND_OPS (IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM | \
-			  IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM)
+			  IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM | \
+			  IBV_QP_EX_WITH_BIND_MW | IBV_QP_EX_WITH_LOCAL_INV)
 #define HODP_UD_SEND_OPS (IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM)
 
 int hodp_wq_init(struct hodp_wq *wq, struct ibv_context *ctx, const struct hodp_ring_info *info,
@@ -80,7 +83,28 @@ static int hodp_doorbell(struct ibv_qp *ibqp)
 	return 0;
 }
 
-static int hodp_fill_send(struct hodp_qp *qp, struct hodp_send_wqe *wqe, struct ibv_send_wr *wr)
+/*
+ * A window bind.  Type 1 windows are bound through ibv_bind_mw() only, type 2
+ * through work requests only.  The window takes its new key once posted.
+ */
+static int hodp_fill_bind(struct hodp_send_wqe *wqe, struct ibv_mw *mw, uint32_t rkey,
+			  const struct ibv_mw_bind_info *info, enum ibv_mw_type type)
+{
+	if (!mw || mw->type != type || (info->length && !info->mr))
+		return EINVAL;
+	wqe->opcode = IBV_WR_BIND_MW;
+	wqe->wr.bind.addr = info->addr;
+	wqe->wr.bind.length = info->length;
+	wqe->wr.bind.mr_lkey = info->mr ? info->mr->lkey : 0;
+	wqe->wr.bind.mw_rkey = mw->rkey;
+	wqe->wr.bind.new_rkey = rkey;
+	wqe->wr.bind.access = info->mw_access_flags;
+	mw->rkey = rkey;
+	return 0;
+}
+
+static int hodp_fill_send(struct hodp_qp *qp, struct hodp_send_wqe *wqe, struct ibv_send_wr *wr,
+			  enum ibv_mw_type bind_type)
 {
 	uint32_t i, len = 0;
 
@@ -95,12 +119,18 @@ static int hodp_fill_send(struct hodp_qp *qp, struct hodp_send_wqe *wqe, struct 
 		wqe->imm_data = wr->imm_data;
 		break;
 	case IBV_WR_SEND_WITH_INV:
+	case IBV_WR_LOCAL_INV:
 		wqe->imm_data = wr->invalidate_rkey;
 		break;
 	default:
 		break;
 	}
 	switch (wr->opcode) {
+	case IBV_WR_LOCAL_INV:
+		return 0;
+	case IBV_WR_BIND_MW:
+		return hodp_fill_bind(wqe, wr->bind_mw.mw, wr->bind_mw.rkey,
+				      &wr->bind_mw.bind_info, bind_type);
 	case IBV_WR_RDMA_WRITE:
 	case IBV_WR_RDMA_WRITE_WITH_IMM:
 	case IBV_WR_RDMA_READ:
@@ -158,7 +188,8 @@ static bool hodp_can_send(struct ibv_qp *ibqp)
 	       ibqp->state != IBV_QPS_RTR;
 }
 
-int hodp_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr, struct ibv_send_wr **bad)
+static int hodp_post_send_wrs(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
+			       struct ibv_send_wr **bad, enum ibv_mw_type bind_type)
 {
 	struct hodp_qp *qp = to_hqp(ibqp);
 	uint32_t prod;
@@ -176,7 +207,7 @@ int hodp_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr, struct ibv_send_
 		if (hodp_wq_full(&qp->sq, prod)) {
 			ret = ENOMEM;
 		} else {
-			ret = hodp_fill_send(qp, hodp_uring_slot(&qp->sq.q, prod), wr);
+			ret = hodp_fill_send(qp, hodp_uring_slot(&qp->sq.q, prod), wr, bind_type);
 			if (!ret)
 				prod++;
 		}
@@ -193,6 +224,27 @@ int hodp_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr, struct ibv_send_
 		ret = ret ?: err;
 	}
 	return ret;
+}
+
+int hodp_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr, struct ibv_send_wr **bad)
+{
+	return hodp_post_send_wrs(ibqp, wr, bad, IBV_MW_TYPE_2);
+}
+
+int hodp_bind_mw(struct ibv_qp *ibqp, struct ibv_mw *mw, struct ibv_mw_bind *mw_bind)
+{
+	struct ibv_send_wr wr = {
+		.wr_id = mw_bind->wr_id,
+		.opcode = IBV_WR_BIND_MW,
+		.send_flags = mw_bind->send_flags,
+		.bind_mw = {
+			.mw = mw,
+			.rkey = ibv_inc_rkey(mw->rkey),
+			.bind_info = mw_bind->bind_info,
+		},
+	}, *bad;
+
+	return hodp_post_send_wrs(ibqp, &wr, &bad, IBV_MW_TYPE_1);
 }
 
 int hodp_wq_post_recv(struct hodp_wq *wq, struct ibv_recv_wr *wr, struct ibv_recv_wr **bad,
@@ -454,12 +506,18 @@ static void hodp_wr_unsupported(struct ibv_qp_ex *qpx)
 static void hodp_wr_bind_mw(struct ibv_qp_ex *qpx, struct ibv_mw *mw, uint32_t rkey,
 			    const struct ibv_mw_bind_info *info)
 {
-	hodp_wr_unsupported(qpx);
+	struct hodp_send_wqe *wqe = hodp_wr_new(qpx, IBV_WR_BIND_MW);
+
+	if (wqe && hodp_fill_bind(wqe, mw, rkey, info, IBV_MW_TYPE_2))
+		qpx_to_hqp(qpx)->wr_err = EINVAL;
 }
 
 static void hodp_wr_local_inv(struct ibv_qp_ex *qpx, uint32_t rkey)
 {
-	hodp_wr_unsupported(qpx);
+	struct hodp_send_wqe *wqe = hodp_wr_new(qpx, IBV_WR_LOCAL_INV);
+
+	if (wqe)
+		wqe->imm_data = rkey;
 }
 
 static void hodp_wr_send_tso(struct ibv_qp_ex *qpx, void *hdr, uint16_t hdr_sz, uint16_t mss)
@@ -475,13 +533,31 @@ static void hodp_wr_set_xrc_srqn(struct ibv_qp_ex *qpx, uint32_t srqn)
 static void hodp_wr_atomic_write(struct ibv_qp_ex *qpx, uint32_t rkey, uint64_t addr,
 				 const void *data)
 {
-	hodp_wr_unsupported(qpx);
+	struct hodp_send_wqe *wqe = hodp_wr_new(qpx, IBV_WR_ATOMIC_WRITE);
+
+	if (!wqe)
+		return;
+	wqe->wr.atomic_write.remote_addr = addr;
+	wqe->wr.atomic_write.rkey = rkey;
+	memcpy(&wqe->wr.atomic_write.value, data, sizeof(wqe->wr.atomic_write.value));
 }
 
 static void hodp_wr_flush(struct ibv_qp_ex *qpx, uint32_t rkey, uint64_t addr, size_t len,
 			  uint8_t type, uint8_t level)
 {
-	hodp_wr_unsupported(qpx);
+	struct hodp_send_wqe *wqe = hodp_wr_new(qpx, IBV_WR_FLUSH);
+
+	if (!wqe)
+		return;
+	if (len > UINT32_MAX) {
+		qpx_to_hqp(qpx)->wr_err = EINVAL;
+		return;
+	}
+	wqe->wr.flush.remote_addr = addr;
+	wqe->wr.flush.rkey = rkey;
+	wqe->wr.flush.length = len;
+	wqe->wr.flush.type = type;
+	wqe->wr.flush.level = level;
 }
 
 static int hodp_check_qp_attr(struct ibv_qp_init_attr_ex *attr)

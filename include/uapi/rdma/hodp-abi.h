@@ -50,6 +50,7 @@ struct hodp_send_wqe {
 	__u32 inline_len;	/* bytes of inline data (IB_UVERBS_SEND_INLINE) */
 	__u32 imm_data;		/* big-endian immediate, or rkey to invalidate */
 	__u32 reserved;
+	/* rdma, atomic_write and flush start alike: remote_addr, then rkey. */
 	union {
 		struct {
 			__aligned_u64 remote_addr;
@@ -69,6 +70,28 @@ struct hodp_send_wqe {
 			__u32 remote_qkey;
 			__u32 reserved;
 		} ud;
+		struct {
+			__aligned_u64 remote_addr;
+			__u32 rkey;
+			__u32 reserved;
+			__aligned_u64 value;	/* the 8 bytes written, as in memory */
+		} atomic_write;
+		struct {
+			__aligned_u64 remote_addr;
+			__u32 rkey;
+			__u32 length;
+			__u8 type;		/* IB_FLUSH_GLOBAL, IB_FLUSH_PERSISTENT */
+			__u8 level;		/* IB_FLUSH_RANGE, IB_FLUSH_MR */
+			__u8 reserved[6];
+		} flush;
+		struct {
+			__aligned_u64 addr;
+			__aligned_u64 length;
+			__u32 mr_lkey;
+			__u32 mw_rkey;		/* the window's key when posted */
+			__u32 new_rkey;		/* its key once bound */
+			__u32 access;		/* IB_UVERBS_ACCESS_* */
+		} bind;
 	} wr;
 	struct hodp_sge sge[];
 };
