@@ -56,14 +56,67 @@ err_count:
 	return err;
 }
 
+/*
+ * Move the SRQ to a ring of at least @max_wr slots, taking along the WQEs
+ * not yet consumed at the same indices.  The old ring stays mapped until
+ * userspace unmaps it, which it does once it has mapped the new one.
+ */
+static int hodp_srq_resize(struct hodp_srq *srq, u32 max_wr, struct ib_udata *udata)
+{
+	struct hodp_modify_srq_cmd cmd = {};
+	struct hodp_ring_info info = {};
+	struct hodp_queue newq, oldq;
+	u32 prod, i;
+	int err;
+
+	if (!max_wr || max_wr > HODP_MAX_SRQ_WR || max_wr < READ_ONCE(srq->limit))
+		return -EINVAL;
+	if (udata) {
+		if (udata->inlen < sizeof(cmd))
+			return -EINVAL;
+		err = ib_copy_from_udata(&cmd, udata, sizeof(cmd));
+		if (err)
+			return err;
+	}
+	err = hodp_queue_init(&newq, max_wr, srq->q.stride, hodp_udata_ucontext(udata), &info);
+	if (err)
+		return err;
+	if (udata && copy_to_user(u64_to_user_ptr(cmd.ring_info_addr), &info, sizeof(info))) {
+		hodp_queue_cleanup(&newq);
+		return -EFAULT;
+	}
+
+	spin_lock_irq(&srq->lock);
+	prod = hodp_queue_load(&srq->q.ring->producer);
+	if (prod - srq->cons > srq->q.num_entries || prod - srq->cons > newq.num_entries) {
+		spin_unlock_irq(&srq->lock);
+		hodp_queue_cleanup(&newq);
+		return -EINVAL;
+	}
+	for (i = srq->cons; i != prod; i++)
+		memcpy(hodp_queue_slot(&newq, i), hodp_queue_slot(&srq->q, i), newq.stride);
+	newq.ring->producer = prod;
+	newq.ring->consumer = srq->cons;
+	oldq = srq->q;
+	srq->q = newq;
+	spin_unlock_irq(&srq->lock);
+	hodp_queue_cleanup(&oldq);
+	return 0;
+}
+
 int hodp_modify_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr,
 		    enum ib_srq_attr_mask mask, struct ib_udata *udata)
 {
 	struct hodp_srq *srq = to_hsrq(ibsrq);
+	int err;
 
-	/* The ring is not resized. */
-	if (mask & IB_SRQ_MAX_WR)
-		return -EOPNOTSUPP;
+	if (mask & ~(IB_SRQ_MAX_WR | IB_SRQ_LIMIT))
+		return -EINVAL;
+	if (mask & IB_SRQ_MAX_WR) {
+		err = hodp_srq_resize(srq, attr->max_wr, udata);
+		if (err)
+			return err;
+	}
 	if (mask & IB_SRQ_LIMIT) {
 		if (attr->srq_limit > srq->q.num_entries)
 			return -EINVAL;

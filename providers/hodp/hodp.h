@@ -50,6 +50,11 @@ struct hodp_resize_cq_cmd_resp {
 	struct hodp_resize_cq_resp drv;
 };
 
+struct hodp_modify_srq_cmd_drv {
+	struct ibv_modify_srq ibv_cmd;
+	struct hodp_modify_srq_cmd drv;
+};
+
 struct hodp_get_context_resp {
 	struct ib_uverbs_get_context_resp ibv_resp;
 	struct hodp_alloc_ucontext_resp drv;

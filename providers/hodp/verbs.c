@@ -137,11 +137,32 @@ err_free:
 	return NULL;
 }
 
-int hodp_modify_srq(struct ibv_srq *srq, struct ibv_srq_attr *attr, int mask)
+/*
+ * A resize gives the SRQ a new ring holding the WQEs not yet consumed; no
+ * post may run while the kernel moves them, hence the lock across the call.
+ */
+int hodp_modify_srq(struct ibv_srq *ibsrq, struct ibv_srq_attr *attr, int mask)
 {
-	struct ibv_modify_srq cmd;
+	struct hodp_modify_srq_cmd_drv cmd = {};
+	struct hodp_srq *srq = to_hsrq(ibsrq);
+	struct hodp_ring_info info = {};
+	struct hodp_uring newq;
+	int ret;
 
-	return ibv_cmd_modify_srq(srq, attr, mask, &cmd, sizeof(cmd));
+	if (!(mask & IBV_SRQ_MAX_WR))
+		return ibv_cmd_modify_srq(ibsrq, attr, mask, &cmd.ibv_cmd, sizeof(cmd));
+
+	cmd.drv.ring_info_addr = (uintptr_t)&info;
+	pthread_spin_lock(&srq->rq.lock);
+	ret = ibv_cmd_modify_srq(ibsrq, attr, mask, &cmd.ibv_cmd, sizeof(cmd));
+	if (!ret)
+		ret = hodp_uring_map(ibsrq->context, &newq, &info);
+	if (!ret) {
+		hodp_uring_unmap(&srq->rq.q);
+		srq->rq.q = newq;
+	}
+	pthread_spin_unlock(&srq->rq.lock);
+	return ret;
 }
 
 int hodp_query_srq(struct ibv_srq *srq, struct ibv_srq_attr *attr)

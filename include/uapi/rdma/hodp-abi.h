@@ -159,6 +159,14 @@ struct hodp_create_srq_resp {
 	__u32 reserved;
 };
 
+/*
+ * modify_srq has no response: with IB_SRQ_MAX_WR the kernel writes the new
+ * ring's struct hodp_ring_info to this user address.
+ */
+struct hodp_modify_srq_cmd {
+	__aligned_u64 ring_info_addr;
+};
+
 struct hodp_create_ah_resp {
 	__u32 ah_num;
 	__u32 reserved;
