@@ -54,6 +54,11 @@ struct hodp_dev {
 	struct xarray ah_xa;
 	u32 next_qpn;
 
+	/* UD multicast groups: RCU list, changed under mcast_lock. */
+	struct mutex mcast_lock;
+	struct list_head mcast_groups;
+	u32 num_mcast_groups;
+
 	atomic64_t counters[HODP_CNT_NUM];
 };
 

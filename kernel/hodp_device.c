@@ -13,6 +13,7 @@
 #include "hodp.h"
 #include "hodp_ah.h"
 #include "hodp_cq.h"
+#include "hodp_mcast.h"
 #include "hodp_mr.h"
 #include "hodp_mw.h"
 #include "hodp_pkt.h"
@@ -120,6 +121,8 @@ static void hodp_dealloc_driver(struct ib_device *ibdev)
 	struct hodp_dev *hdev = to_hdev(ibdev);
 
 	hodp_net_detach(hdev);
+	hodp_mcast_cleanup(hdev);
+	mutex_destroy(&hdev->mcast_lock);
 	WARN_ON(!xa_empty(&hdev->key_xa) || !xa_empty(&hdev->qp_xa) || !xa_empty(&hdev->ah_xa));
 	xa_destroy(&hdev->key_xa);
 	xa_destroy(&hdev->qp_xa);
@@ -137,6 +140,7 @@ static const struct ib_device_ops hodp_dev_ops = {
 	.alloc_mw = hodp_alloc_mw,
 	.alloc_pd = hodp_alloc_pd,
 	.alloc_ucontext = hodp_alloc_ucontext,
+	.attach_mcast = hodp_attach_mcast,
 	.create_ah = hodp_create_ah,
 	.create_cq = hodp_create_cq,
 	.create_qp = hodp_create_qp,
@@ -151,6 +155,7 @@ static const struct ib_device_ops hodp_dev_ops = {
 	.destroy_cq = hodp_destroy_cq,
 	.destroy_qp = hodp_destroy_qp,
 	.destroy_srq = hodp_destroy_srq,
+	.detach_mcast = hodp_detach_mcast,
 	.get_dev_fw_str = hodp_get_dev_fw_str,
 	.get_dma_mr = hodp_get_dma_mr,
 	.get_hw_stats = hodp_get_hw_stats,
@@ -219,6 +224,9 @@ static void hodp_init_attr(struct hodp_dev *hdev)
 	attr->max_srq_wr = HODP_MAX_SRQ_WR;
 	attr->max_srq_sge = HODP_MAX_SGE;
 	attr->max_pkeys = HODP_PKEY_TBL_LEN;
+	attr->max_mcast_grp = HODP_MAX_MCAST_GRP;
+	attr->max_mcast_qp_attach = HODP_MAX_MCAST_QP_ATTACH;
+	attr->max_total_mcast_qp_attach = HODP_MAX_MCAST_GRP * HODP_MAX_MCAST_QP_ATTACH;
 	attr->local_ca_ack_delay = HODP_LOCAL_ACK_DELAY;
 }
 
@@ -277,6 +285,8 @@ int hodp_device_add(const char *ibdev_name, struct net_device *ndev)
 	xa_init_flags(&hdev->key_xa, XA_FLAGS_ALLOC1);
 	xa_init_flags(&hdev->qp_xa, XA_FLAGS_ALLOC);
 	xa_init_flags(&hdev->ah_xa, XA_FLAGS_ALLOC1);
+	mutex_init(&hdev->mcast_lock);
+	INIT_LIST_HEAD(&hdev->mcast_groups);
 	hodp_device_list_add(hdev);
 
 	strscpy(ibdev->node_desc, "hodp", sizeof(ibdev->node_desc));

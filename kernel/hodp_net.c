@@ -19,6 +19,7 @@
 #include <rdma/ib_addr.h>
 
 #include "hodp.h"
+#include "hodp_mcast.h"
 #include "hodp_pkt.h"
 #include "hodp_qp.h"
 
@@ -205,6 +206,13 @@ int hodp_pkt_send(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *
 		return 0;
 	}
 	*icrc = cpu_to_le32(hodp_icrc(skb, l3_len, skb->len - HODP_ICRC_SIZE));
+	if (hodp_av_is_mcast(av)) {
+		/* QPs of this device in the group get it too, as they would from a switch. */
+		struct sk_buff *copy = skb_copy(skb, GFP_KERNEL);
+
+		if (copy)
+			hodp_rcv(qp->hdev, copy, true);
+	}
 	return hodp_route_and_send(net, ndev, av, skb);
 }
 
@@ -311,6 +319,11 @@ void hodp_rcv(struct hodp_dev *hdev, struct sk_buff *skb, bool local)
 
 	if (hodp_parse(skb, local))
 		goto drop;
+	if (hodp_pkt(skb)->qpn == HODP_QPN_MASK &&
+	    (hodp_pkt(skb)->opcode & HODP_TRANSPORT_MASK) == HODP_TRANSPORT_UD) {
+		hodp_mcast_rcv(hdev, skb);
+		return;
+	}
 
 	qp = hodp_qp_get(hdev, hodp_pkt(skb)->qpn);
 	if (!qp)
@@ -333,7 +346,7 @@ static rx_handler_result_t hodp_rx_handler(struct sk_buff **pskb)
 	unsigned int l3_len;
 	struct udphdr *udph;
 
-	if (skb->pkt_type != PACKET_HOST)
+	if (skb->pkt_type != PACKET_HOST && skb->pkt_type != PACKET_MULTICAST)
 		return RX_HANDLER_PASS;
 	if (skb->protocol == htons(ETH_P_IP)) {
 		if (!pskb_may_pull(skb, sizeof(struct iphdr) + sizeof(*udph)) ||

@@ -88,6 +88,7 @@ static void hodp_free_context(struct ibv_context *ibctx)
 static const struct verbs_context_ops hodp_ctx_ops = {
 	.alloc_mw = hodp_alloc_mw,
 	.alloc_pd = hodp_alloc_pd,
+	.attach_mcast = ibv_cmd_attach_mcast,
 	.bind_mw = hodp_bind_mw,
 	.create_ah = hodp_create_ah,
 	.create_cq = hodp_create_cq,
@@ -102,6 +103,7 @@ static const struct verbs_context_ops hodp_ctx_ops = {
 	.destroy_cq = hodp_destroy_cq,
 	.destroy_qp = hodp_destroy_qp,
 	.destroy_srq = hodp_destroy_srq,
+	.detach_mcast = ibv_cmd_detach_mcast,
 	.free_context = hodp_free_context,
 	.modify_qp = hodp_modify_qp,
 	.modify_srq = hodp_modify_srq,
