@@ -172,7 +172,9 @@ static void hodp_cqe_to_wc(const struct hodp_cqe *cqe, struct ib_wc *wc)
 		.byte_len = cqe->byte_len,
 		.ex.imm_data = (__force __be32)cqe->imm_data,
 		.src_qp = cqe->src_qp,
-		.wc_flags = cqe->wc_flags,
+		.wc_flags = (cqe->wc_flags & HODP_WC_GRH ? IB_WC_GRH : 0) |
+			    (cqe->wc_flags & HODP_WC_WITH_IMM ? IB_WC_WITH_IMM : 0) |
+			    (cqe->wc_flags & HODP_WC_WITH_INV ? IB_WC_WITH_INVALIDATE : 0),
 		.pkey_index = cqe->pkey_index,
 		.slid = cqe->slid,
 		.sl = cqe->sl,

@@ -87,12 +87,12 @@ static void hodp_resp_complete_recv(struct hodp_qp *qp, struct sk_buff *skb,
 	};
 
 	if (status == IB_WC_SUCCESS && (pkt->flags & HODP_F_IMM)) {
-		cqe.wc_flags |= IB_WC_WITH_IMM;
+		cqe.wc_flags |= HODP_WC_WITH_IMM;
 		cqe.imm_data = (__force u32)((struct hodp_immdt *)
 					      hodp_pkt_ext(skb, HODP_F_IMM))->imm;
 	}
 	if (status == IB_WC_SUCCESS && (pkt->flags & HODP_F_IETH)) {
-		cqe.wc_flags |= IB_WC_WITH_INVALIDATE;
+		cqe.wc_flags |= HODP_WC_WITH_INV;
 		cqe.imm_data = be32_to_cpu(((struct hodp_ieth *)
 					    hodp_pkt_ext(skb, HODP_F_IETH))->rkey);
 	}
@@ -481,10 +481,10 @@ static void hodp_resp_ud(struct hodp_qp *qp, struct sk_buff *skb)
 	cqe.opcode = IB_WC_RECV;
 	cqe.byte_len = sizeof(grh) + pkt->paylen;
 	cqe.src_qp = be32_to_cpu(deth->sqpn) & HODP_QPN_MASK;
-	cqe.wc_flags = IB_WC_GRH;
+	cqe.wc_flags = HODP_WC_GRH;
 	cqe.network_hdr_type = pkt->net_type;
 	if (pkt->flags & HODP_F_IMM) {
-		cqe.wc_flags |= IB_WC_WITH_IMM;
+		cqe.wc_flags |= HODP_WC_WITH_IMM;
 		cqe.imm_data = (__force u32)((struct hodp_immdt *)
 					      hodp_pkt_ext(skb, HODP_F_IMM))->imm;
 	}

@@ -108,28 +108,39 @@ static void side_init(struct side *s, const char *dev)
 		die("posix_memalign");
 	s->mr = ibv_reg_mr(s->pd, s->buf, BUF_SIZE + BUF_OFF,
 			   IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
-			   IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC);
+			   IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC |
+			   IBV_ACCESS_MW_BIND | IBV_ACCESS_FLUSH_GLOBAL);
 	if (!s->pd || !s->cq || !s->mr)
 		die("setting up %s: %s", dev, strerror(errno));
 	if (ibv_query_gid(s->ctx, 1, GID_INDEX, &s->gid))
 		die("ibv_query_gid");
 }
 
+/* RC QPs take every operation hodp has through the ibv_wr_*() API as well. */
+#define RC_SEND_OPS (IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_RDMA_WRITE | \
+		     IBV_QP_EX_WITH_RDMA_READ | IBV_QP_EX_WITH_ATOMIC_WRITE | \
+		     IBV_QP_EX_WITH_FLUSH | IBV_QP_EX_WITH_BIND_MW | IBV_QP_EX_WITH_LOCAL_INV)
+
 static void qp_create(struct side *s, enum ibv_qp_type type)
 {
-	struct ibv_qp_init_attr init = {
-		.send_cq = s->cq, .recv_cq = s->cq, .qp_type = type,
+	struct ibv_qp_init_attr_ex init = {
+		.send_cq = s->cq, .recv_cq = s->cq, .qp_type = type, .pd = s->pd,
 		.cap = { .max_send_wr = 64, .max_recv_wr = 64, .max_send_sge = 4,
 			 .max_recv_sge = 4, .max_inline_data = 256 },
+		.comp_mask = IBV_QP_INIT_ATTR_PD,
 	};
 	struct ibv_qp_attr attr = {
 		.qp_state = IBV_QPS_INIT, .port_num = 1, .qkey = 0x1234,
 		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
-				   IBV_ACCESS_REMOTE_ATOMIC,
+				   IBV_ACCESS_REMOTE_ATOMIC | IBV_ACCESS_FLUSH_GLOBAL,
 	};
 	int mask = IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT;
 
-	s->qp = ibv_create_qp(s->pd, &init);
+	if (type == IBV_QPT_RC) {
+		init.comp_mask |= IBV_QP_INIT_ATTR_SEND_OPS_FLAGS;
+		init.send_ops_flags = RC_SEND_OPS;
+	}
+	s->qp = ibv_create_qp_ex(s->ctx, &init);
 	if (!s->qp)
 		die("ibv_create_qp: %s", strerror(errno));
 	mask |= type == IBV_QPT_UD ? IBV_QP_QKEY : IBV_QP_ACCESS_FLAGS;
@@ -435,6 +446,183 @@ static bool t_rnr_recovers(struct side *a, struct side *b)
 	return true;
 }
 
+/* RDMA WRITE of @len bytes from a's BUF_OFF to @raddr under @rkey, expecting @status. */
+static bool write_via(struct side *a, uint64_t raddr, uint32_t rkey, uint32_t len,
+		      enum ibv_wc_status status)
+{
+	struct ibv_sge ssge = sge_of(a, BUF_OFF, len);
+	struct ibv_send_wr wr = { .wr_id = 30, .sg_list = &ssge, .num_sge = 1,
+				  .opcode = IBV_WR_RDMA_WRITE,
+				  .wr.rdma = { .remote_addr = raddr, .rkey = rkey } };
+
+	CHECK(!post_send(a, &wr), "post_send");
+	CHECK(expect_wc(a->cq, status, IBV_WC_RDMA_WRITE, -1, NULL), "write");
+	return true;
+}
+
+/* RDMA READ of @len bytes from @raddr under @rkey into a's BUF_OFF, expecting @status. */
+static bool read_via(struct side *a, uint64_t raddr, uint32_t rkey, uint32_t len,
+		     enum ibv_wc_status status)
+{
+	struct ibv_sge ssge = sge_of(a, BUF_OFF, len);
+	struct ibv_send_wr wr = { .wr_id = 31, .sg_list = &ssge, .num_sge = 1,
+				  .opcode = IBV_WR_RDMA_READ,
+				  .wr.rdma = { .remote_addr = raddr, .rkey = rkey } };
+
+	CHECK(!post_send(a, &wr), "post_send");
+	CHECK(expect_wc(a->cq, status, IBV_WC_RDMA_READ, -1, NULL), "read");
+	return true;
+}
+
+#define MW_OFF	(BUF_OFF + 100)
+#define MW_LEN	70001u
+
+/* Bind a type 2 window over [MW_OFF, MW_OFF + MW_LEN) of b's MR with a work request. */
+static struct ibv_mw *bind_type2(struct side *b, int access)
+{
+	struct ibv_mw *mw = ibv_alloc_mw(b->pd, IBV_MW_TYPE_2);
+	struct ibv_send_wr wr = { .wr_id = 32, .opcode = IBV_WR_BIND_MW };
+
+	if (!mw)
+		return NULL;
+	wr.bind_mw.mw = mw;
+	wr.bind_mw.rkey = ibv_inc_rkey(mw->rkey);
+	wr.bind_mw.bind_info = (struct ibv_mw_bind_info) {
+		.mr = b->mr, .addr = (uintptr_t)b->buf + MW_OFF, .length = MW_LEN,
+		.mw_access_flags = access,
+	};
+	if (post_send(b, &wr) || !expect_wc(b->cq, IBV_WC_SUCCESS, IBV_WC_BIND_MW, -1, NULL) ||
+	    mw->rkey != wr.bind_mw.rkey) {
+		ibv_dealloc_mw(mw);
+		return NULL;
+	}
+	return mw;
+}
+
+/*
+ * A type 2 window: multi-packet writes and reads through it land exactly
+ * in it; the MR under it refuses deregistration; invalidated locally or by
+ * a SEND with Invalidate, its key stops working.
+ */
+static bool t_mw_type2(struct side *a, struct side *b, bool remote_inv)
+{
+	uint64_t wva = (uintptr_t)b->buf + MW_OFF;
+	struct ibv_wc wc;
+	struct ibv_mw *mw;
+
+	mw = bind_type2(b, IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ);
+	CHECK(mw, "alloc or bind: %s", strerror(errno));
+	fill(a->buf + BUF_OFF, MW_LEN, 41);
+	memset(b->buf, 0xee, BUF_SIZE + BUF_OFF);
+	CHECK(write_via(a, wva, mw->rkey, MW_LEN, IBV_WC_SUCCESS), "write into the window");
+	CHECK(!memcmp(b->buf + MW_OFF, a->buf + BUF_OFF, MW_LEN), "payload differs");
+	CHECK(b->buf[MW_OFF - 1] == 0xee && b->buf[MW_OFF + MW_LEN] == 0xee,
+	      "wrote outside the window");
+	fill(b->buf + MW_OFF + 3, 10000, 43);
+	CHECK(read_via(a, wva + 3, mw->rkey, 10000, IBV_WC_SUCCESS), "read from the window");
+	CHECK(!memcmp(a->buf + BUF_OFF, b->buf + MW_OFF + 3, 10000), "read payload differs");
+	CHECK(ibv_dereg_mr(b->mr) == EBUSY, "deregistering the MR under a window");
+
+	if (remote_inv) {
+		struct ibv_send_wr wr = { .wr_id = 33, .opcode = IBV_WR_SEND_WITH_INV,
+					  .invalidate_rkey = mw->rkey };
+
+		CHECK(!post_recv(b, 34, NULL, 0), "post_recv");
+		CHECK(!post_send(a, &wr), "post_send");
+		CHECK(expect_wc(a->cq, IBV_WC_SUCCESS, IBV_WC_SEND, -1, NULL), "sender");
+		CHECK(expect_wc(b->cq, IBV_WC_SUCCESS, IBV_WC_RECV, 0, &wc), "receiver");
+		CHECK((wc.wc_flags & IBV_WC_WITH_INV) && wc.invalidated_rkey == mw->rkey,
+		      "receive completion names the invalidated key");
+	} else {
+		struct ibv_send_wr wr = { .wr_id = 35, .opcode = IBV_WR_LOCAL_INV,
+					  .invalidate_rkey = mw->rkey };
+
+		CHECK(!post_send(b, &wr), "post_send");
+		CHECK(expect_wc(b->cq, IBV_WC_SUCCESS, IBV_WC_LOCAL_INV, -1, NULL), "local inv");
+	}
+	CHECK(write_via(a, wva, mw->rkey, 1, IBV_WC_REM_ACCESS_ERR), "write after invalidation");
+	CHECK(!ibv_dealloc_mw(mw), "dealloc");
+	return true;
+}
+
+/* A write running past the end of a window is refused, though the MR goes on. */
+static bool t_mw_bounds(struct side *a, struct side *b)
+{
+	struct ibv_mw *mw = bind_type2(b, IBV_ACCESS_REMOTE_WRITE);
+
+	CHECK(mw, "alloc or bind: %s", strerror(errno));
+	memset(b->buf, 0xee, BUF_SIZE + BUF_OFF);
+	CHECK(write_via(a, (uintptr_t)b->buf + MW_OFF + MW_LEN - 10, mw->rkey, 20,
+			IBV_WC_REM_ACCESS_ERR), "write across the window's end");
+	CHECK(b->buf[MW_OFF + MW_LEN - 10] == 0xee, "bytes landed anyway");
+	CHECK(!ibv_dealloc_mw(mw), "dealloc");
+	return true;
+}
+
+/* A type 1 window, bound and unbound with ibv_bind_mw(). */
+static bool t_mw_type1(struct side *a, struct side *b)
+{
+	struct ibv_mw *mw = ibv_alloc_mw(b->pd, IBV_MW_TYPE_1);
+	struct ibv_mw_bind bind = {
+		.wr_id = 36, .send_flags = IBV_SEND_SIGNALED,
+		.bind_info = { .mr = b->mr, .addr = (uintptr_t)b->buf + MW_OFF, .length = MW_LEN,
+			       .mw_access_flags = IBV_ACCESS_REMOTE_READ },
+	};
+	uint32_t old;
+
+	CHECK(mw, "ibv_alloc_mw: %s", strerror(errno));
+	old = mw->rkey;
+	CHECK(!ibv_bind_mw(b->qp, mw, &bind), "ibv_bind_mw");
+	CHECK(expect_wc(b->cq, IBV_WC_SUCCESS, IBV_WC_BIND_MW, -1, NULL), "bind completion");
+	CHECK(mw->rkey != old, "the key changes on every bind");
+	fill(b->buf + MW_OFF, MW_LEN, 47);
+	CHECK(read_via(a, (uintptr_t)b->buf + MW_OFF, mw->rkey, MW_LEN, IBV_WC_SUCCESS),
+	      "read through the window");
+	CHECK(!memcmp(a->buf + BUF_OFF, b->buf + MW_OFF, MW_LEN), "payload differs");
+	CHECK(write_via(a, (uintptr_t)b->buf + MW_OFF, mw->rkey, 8, IBV_WC_REM_ACCESS_ERR),
+	      "write through a read-only window");
+	CHECK(!ibv_dealloc_mw(mw), "dealloc");
+	return true;
+}
+
+/* ATOMIC WRITE: 8 bytes stored at once, nothing around them touched. */
+static bool t_atomic_write(struct side *a, struct side *b)
+{
+	struct ibv_qp_ex *qpx = ibv_qp_to_qp_ex(a->qp);
+	uint64_t *target = (uint64_t *)(b->buf + 8192 - 8);
+	uint64_t value = 0x0123456789abcdefull;
+
+	memset(b->buf, 0xee, BUF_SIZE + BUF_OFF);
+	ibv_wr_start(qpx);
+	qpx->wr_id = 37;
+	qpx->wr_flags = IBV_SEND_SIGNALED;
+	ibv_wr_atomic_write(qpx, b->mr->rkey, (uintptr_t)target, &value);
+	CHECK(!ibv_wr_complete(qpx), "ibv_wr_complete");
+	CHECK(expect_wc(a->cq, IBV_WC_SUCCESS, IBV_WC_ATOMIC_WRITE, -1, NULL), "atomic write");
+	CHECK(*target == value, "target %#llx", (unsigned long long)*target);
+	CHECK(b->buf[8192 - 9] == 0xee && b->buf[8192] == 0xee, "wrote around the target");
+	return true;
+}
+
+/* FLUSH after a WRITE, of a range and of the whole MR; a placement type the MR lacks fails. */
+static bool t_flush(struct side *a, struct side *b, uint8_t type, uint8_t level,
+		    enum ibv_wc_status status)
+{
+	struct ibv_qp_ex *qpx = ibv_qp_to_qp_ex(a->qp);
+	uint64_t raddr = (uintptr_t)b->buf + BUF_OFF;
+
+	fill(a->buf + BUF_OFF, 65541, 53);
+	CHECK(write_via(a, raddr, b->mr->rkey, 65541, IBV_WC_SUCCESS), "write");
+	ibv_wr_start(qpx);
+	qpx->wr_id = 38;
+	qpx->wr_flags = IBV_SEND_SIGNALED;
+	ibv_wr_flush(qpx, b->mr->rkey, raddr, 65541, type, level);
+	CHECK(!ibv_wr_complete(qpx), "ibv_wr_complete");
+	CHECK(expect_wc(a->cq, status, IBV_WC_FLUSH, -1, NULL), "flush");
+	CHECK(!memcmp(b->buf + BUF_OFF, a->buf + BUF_OFF, 65541), "payload differs");
+	return true;
+}
+
 static const uint32_t sizes[] = { 0, 1, 7, 1023, 1024, 1025, 4109, 65541, 1048579 };
 #define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
 
@@ -465,6 +653,11 @@ int main(int argc, char **argv)
 	report(t_atomic(&a, &b, true, true), "%s rc compare-and-swap (equal)", path);
 	report(t_atomic(&a, &b, true, false), "%s rc compare-and-swap (different)", path);
 	report(t_rnr_recovers(&a, &b), "%s rc RNR NAK, then the retry lands", path);
+	report(t_atomic_write(&a, &b), "%s rc atomic write", path);
+	report(t_flush(&a, &b, IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE, IBV_WC_SUCCESS),
+	       "%s rc write then flush (range)", path);
+	report(t_flush(&a, &b, IBV_FLUSH_GLOBAL, IBV_FLUSH_MR, IBV_WC_SUCCESS),
+	       "%s rc write then flush (whole MR)", path);
 	pair_teardown(&a, &b);
 
 	/*
@@ -488,6 +681,25 @@ int main(int argc, char **argv)
 	pair_teardown(&a, &b);
 	pair_setup(&a, &b, IBV_QPT_RC, 1);
 	report(t_rnr(&a), "%s rc no receive, rnr_retry 1: RNR retry exceeded", path);
+	pair_teardown(&a, &b);
+	pair_setup(&a, &b, IBV_QPT_RC, 7);
+	report(t_flush(&a, &b, IBV_FLUSH_PERSISTENT, IBV_FLUSH_RANGE, IBV_WC_REM_ACCESS_ERR),
+	       "%s rc flush to persistence the MR does not allow: remote access error", path);
+	pair_teardown(&a, &b);
+
+	/* Memory windows; each case ends with a refused access, so a fresh pair. */
+	pair_setup(&a, &b, IBV_QPT_RC, 7);
+	report(t_mw_type2(&a, &b, false), "%s mw type 2: write, read, local invalidate", path);
+	pair_teardown(&a, &b);
+	pair_setup(&a, &b, IBV_QPT_RC, 7);
+	report(t_mw_type2(&a, &b, true), "%s mw type 2: write, read, send with invalidate",
+	       path);
+	pair_teardown(&a, &b);
+	pair_setup(&a, &b, IBV_QPT_RC, 7);
+	report(t_mw_bounds(&a, &b), "%s mw type 2: write across the window's end refused", path);
+	pair_teardown(&a, &b);
+	pair_setup(&a, &b, IBV_QPT_RC, 7);
+	report(t_mw_type1(&a, &b), "%s mw type 1: read through it, write refused", path);
 	pair_teardown(&a, &b);
 
 	pair_setup(&a, &b, IBV_QPT_UC, 0);

@@ -114,7 +114,7 @@ struct hodp_cqe {
 	__u32 imm_data;		/* big-endian immediate, or invalidated rkey */
 	__u32 qp_num;
 	__u32 src_qp;
-	__u32 wc_flags;		/* IB_WC_* flags as ibv_wc_flags */
+	__u32 wc_flags;		/* HODP_WC_* */
 	__u16 pkey_index;
 	__u16 slid;
 	__u8 sl;
@@ -123,6 +123,11 @@ struct hodp_cqe {
 	__u8 network_hdr_type;
 	__u32 reserved[3];
 };
+
+/* Completion flags, valued as libibverbs' enum ibv_wc_flags (not the kernel's). */
+#define HODP_WC_GRH		(1 << 0)
+#define HODP_WC_WITH_IMM	(1 << 1)
+#define HODP_WC_WITH_INV	(1 << 3)
 
 /* Where a ring is and what it holds. */
 struct hodp_ring_info {
