@@ -45,4 +45,20 @@ wait_for() {
 	done
 }
 
+# run_tap CMD...: CMD prints TAP lines of its own; renumber them into this
+# suite's and pass its other lines through.  One more test fails when CMD
+# exits non-zero without a failing line of its own (it crashed or gave up).
+run_tap() {
+	local line rc=0 failed=0
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) pass "${line#ok * - }" ;;
+		"not ok "*) fail "${line#not ok * - }"; failed=1 ;;
+		"#tap-exit "*) rc=${line#\#tap-exit } ;;
+		*) echo "$line" ;;
+		esac
+	done < <("$@" 2>&1; echo "#tap-exit $?")
+	[ "$rc" -eq 0 ] || [ $failed = 1 ] || fail "$* exited with status $rc"
+}
+
 tap_done() { exit $((_tap_failed > 0)); }

@@ -5,10 +5,17 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <infiniband/verbs.h>
+
+#define GID_INDEX	1	/* the RoCEv2 IPv4 GID */
+#define POLL_SECONDS	15	/* longest wait for a completion */
 
 #define die(...) do { fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); exit(1); } while (0)
 
@@ -29,6 +36,159 @@ static inline struct ibv_context *open_device(const char *name)
 	if (!ctx)
 		die("cannot open %s", name);
 	return ctx;
+}
+
+/* TAP from a program: one "ok N - name" / "not ok N - name" line per case. */
+static int tap_tests __attribute__((unused)), tap_failures __attribute__((unused));
+
+static inline void report(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_tests++;
+	tap_failures += !ok;
+	printf("%sok %d - ", ok ? "" : "not ", tap_tests);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static inline void report_skip(const char *name, const char *why)
+{
+	printf("ok %d - %s # SKIP %s\n", ++tap_tests, name, why);
+	fflush(stdout);
+}
+
+/* In a bool case function: fail the case with a "#" diagnostic line. */
+#define CHECK(cond, ...) do { if (!(cond)) { printf("#   %s: ", #cond); \
+	printf(__VA_ARGS__); printf("\n"); return false; } } while (0)
+
+/* Wait up to @seconds for one completion; false on time-out. */
+static inline bool poll_one_for(struct ibv_cq *cq, struct ibv_wc *wc, double seconds)
+{
+	struct timespec start, now;
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		n = ibv_poll_cq(cq, 1, wc);
+		if (n < 0)
+			die("ibv_poll_cq: %d", n);
+		if (n == 1)
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 > seconds)
+			return false;
+		usleep(50);
+	}
+}
+
+static inline bool poll_one(struct ibv_cq *cq, struct ibv_wc *wc)
+{
+	return poll_one_for(cq, wc, POLL_SECONDS);
+}
+
+/*
+ * Expect one completion with @status; for a success also @opcode and @len
+ * (each unless negative).  The completion is copied to @out if not NULL.
+ */
+static inline bool expect_wc(struct ibv_cq *cq, enum ibv_wc_status status, int opcode, int len,
+			     struct ibv_wc *out)
+{
+	struct ibv_wc wc;
+
+	CHECK(poll_one(cq, &wc), "no completion within %d s", POLL_SECONDS);
+	CHECK(wc.status == status, "status %s, want %s", ibv_wc_status_str(wc.status),
+	      ibv_wc_status_str(status));
+	if (status == IBV_WC_SUCCESS) {
+		CHECK(opcode < 0 || (int)wc.opcode == opcode, "opcode %d, want %d", wc.opcode,
+		      opcode);
+		CHECK(len < 0 || (int)wc.byte_len == len, "byte_len %u, want %d", wc.byte_len, len);
+	}
+	if (out)
+		*out = wc;
+	return true;
+}
+
+/* RESET to INIT on port 1, with every remote access (RC, UC) or Q_Key 0x1234 (UD). */
+static inline int qp_to_init(struct ibv_qp *qp)
+{
+	struct ibv_qp_attr attr = {
+		.qp_state = IBV_QPS_INIT, .port_num = 1, .qkey = 0x1234,
+		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
+				   IBV_ACCESS_REMOTE_ATOMIC | IBV_ACCESS_FLUSH_GLOBAL,
+	};
+	int mask = IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT;
+
+	mask |= qp->qp_type == IBV_QPT_UD ? IBV_QP_QKEY : IBV_QP_ACCESS_FLAGS;
+	return ibv_modify_qp(qp, &attr, mask);
+}
+
+/*
+ * The RTR attributes towards QP @dest_qpn at @dgid (path MTU 1024, PSN
+ * 0x123, 4 READ/atomic resources) and the mask that goes with them.
+ */
+static inline int qp_rtr_attr(struct ibv_qp *qp, uint32_t dest_qpn, const union ibv_gid *dgid,
+			      struct ibv_qp_attr *attr)
+{
+	int mask = IBV_QP_STATE;
+
+	*attr = (struct ibv_qp_attr) {
+		.qp_state = IBV_QPS_RTR, .path_mtu = IBV_MTU_1024,
+		.dest_qp_num = dest_qpn, .rq_psn = 0x123, .max_dest_rd_atomic = 4,
+		.min_rnr_timer = 1,
+		.ah_attr = { .is_global = 1, .port_num = 1,
+			     .grh = { .dgid = *dgid, .sgid_index = GID_INDEX, .hop_limit = 64 } },
+	};
+	if (qp->qp_type != IBV_QPT_UD) {
+		mask |= IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN;
+		if (qp->qp_type == IBV_QPT_RC)
+			mask |= IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER;
+	}
+	return mask;
+}
+
+/* The RTS attributes (timeout 12, retry_cnt 7, @rnr_retry, 4 READs/atomics) and mask. */
+static inline int qp_rts_attr(struct ibv_qp *qp, uint8_t rnr_retry, struct ibv_qp_attr *attr)
+{
+	int mask = IBV_QP_STATE | IBV_QP_SQ_PSN;
+
+	*attr = (struct ibv_qp_attr) {
+		.qp_state = IBV_QPS_RTS, .sq_psn = 0x123, .timeout = 12, .retry_cnt = 7,
+		.rnr_retry = rnr_retry, .max_rd_atomic = 4,
+	};
+	if (qp->qp_type == IBV_QPT_RC)
+		mask |= IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
+			IBV_QP_MAX_QP_RD_ATOMIC;
+	return mask;
+}
+
+/* INIT to RTR to RTS towards QP @dest_qpn at @dgid; exits on failure. */
+static inline void qp_connect(struct ibv_qp *qp, uint32_t dest_qpn, const union ibv_gid *dgid,
+			      uint8_t rnr_retry)
+{
+	struct ibv_qp_attr attr;
+	int mask;
+
+	mask = qp_rtr_attr(qp, dest_qpn, dgid, &attr);
+	if (ibv_modify_qp(qp, &attr, mask))
+		die("to RTR: %s", strerror(errno));
+	mask = qp_rts_attr(qp, rnr_retry, &attr);
+	if (ibv_modify_qp(qp, &attr, mask))
+		die("to RTS: %s", strerror(errno));
+}
+
+/* The QP's state as the device reports it, or -1. */
+static inline int qp_state(struct ibv_qp *qp)
+{
+	struct ibv_qp_init_attr init;
+	struct ibv_qp_attr attr;
+
+	if (ibv_query_qp(qp, &attr, IBV_QP_STATE, &init))
+		return -1;
+	return attr.qp_state;
 }
 
 #endif

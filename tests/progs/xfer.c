@@ -10,17 +10,11 @@
  * legitimately turns into a retry error).
  */
 #include <arpa/inet.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "common.h"
 
 #define BUF_SIZE	(4u << 20)
 #define BUF_OFF		4093		/* unaligned, so transfers cross pages */
-#define GID_INDEX	1
-#define POLL_SECONDS	15
 #define GRH_SIZE	40
 
 struct side {
@@ -34,69 +28,12 @@ struct side {
 	struct ibv_ah *ah;	/* UD: towards the other side */
 };
 
-static int tests, failures;
-
-static void report(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests++;
-	failures += !ok;
-	printf("%sok %d - ", ok ? "" : "not ", tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-#define CHECK(cond, ...) do { if (!(cond)) { printf("#   %s: ", #cond); \
-	printf(__VA_ARGS__); printf("\n"); return false; } } while (0)
-
 static void fill(uint8_t *p, size_t n, unsigned int seed)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 9));
-}
-
-/* Wait for one completion; false on time-out. */
-static bool poll_one(struct ibv_cq *cq, struct ibv_wc *wc)
-{
-	struct timespec start, now;
-	int n;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		n = ibv_poll_cq(cq, 1, wc);
-		if (n < 0)
-			die("ibv_poll_cq: %d", n);
-		if (n == 1)
-			return true;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec > POLL_SECONDS)
-			return false;
-		usleep(50);
-	}
-}
-
-static bool expect_wc(struct ibv_cq *cq, enum ibv_wc_status status, int opcode, int len,
-		      struct ibv_wc *out)
-{
-	struct ibv_wc wc;
-
-	CHECK(poll_one(cq, &wc), "no completion within %d s", POLL_SECONDS);
-	CHECK(wc.status == status, "status %s, want %s", ibv_wc_status_str(wc.status),
-	      ibv_wc_status_str(status));
-	if (status == IBV_WC_SUCCESS) {
-		CHECK(opcode < 0 || (int)wc.opcode == opcode, "opcode %d, want %d", wc.opcode,
-		      opcode);
-		CHECK(len < 0 || (int)wc.byte_len == len, "byte_len %u, want %d", wc.byte_len, len);
-	}
-	if (out)
-		*out = wc;
-	return true;
 }
 
 static void side_init(struct side *s, const char *dev)
@@ -129,12 +66,6 @@ static void qp_create(struct side *s, enum ibv_qp_type type)
 			 .max_recv_sge = 4, .max_inline_data = 256 },
 		.comp_mask = IBV_QP_INIT_ATTR_PD,
 	};
-	struct ibv_qp_attr attr = {
-		.qp_state = IBV_QPS_INIT, .port_num = 1, .qkey = 0x1234,
-		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
-				   IBV_ACCESS_REMOTE_ATOMIC | IBV_ACCESS_FLUSH_GLOBAL,
-	};
-	int mask = IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT;
 
 	if (type == IBV_QPT_RC) {
 		init.comp_mask |= IBV_QP_INIT_ATTR_SEND_OPS_FLAGS;
@@ -143,45 +74,15 @@ static void qp_create(struct side *s, enum ibv_qp_type type)
 	s->qp = ibv_create_qp_ex(s->ctx, &init);
 	if (!s->qp)
 		die("ibv_create_qp: %s", strerror(errno));
-	mask |= type == IBV_QPT_UD ? IBV_QP_QKEY : IBV_QP_ACCESS_FLAGS;
-	if (ibv_modify_qp(s->qp, &attr, mask))
+	if (qp_to_init(s->qp))
 		die("to INIT: %s", strerror(errno));
 }
 
 /* Connect a's QP to b's (and back): RTR then RTS. */
-static void qp_connect(struct side *a, struct side *b, enum ibv_qp_type type, uint8_t rnr_retry)
+static void side_connect(struct side *a, struct side *b, enum ibv_qp_type type,
+			 uint8_t rnr_retry)
 {
-	struct ibv_qp_attr attr = {
-		.qp_state = IBV_QPS_RTR, .path_mtu = IBV_MTU_1024,
-		.dest_qp_num = b->qp->qp_num, .rq_psn = 0x123, .max_dest_rd_atomic = 4,
-		.min_rnr_timer = 1,
-		.ah_attr = { .is_global = 1, .port_num = 1,
-			     .grh = { .dgid = b->gid, .sgid_index = GID_INDEX, .hop_limit = 64 } },
-	};
-	int mask = IBV_QP_STATE;
-
-	if (type != IBV_QPT_UD) {
-		mask |= IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN;
-		if (type == IBV_QPT_RC)
-			mask |= IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER;
-	}
-	if (ibv_modify_qp(a->qp, &attr, mask))
-		die("to RTR: %s", strerror(errno));
-
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_RTS;
-	attr.sq_psn = 0x123;
-	attr.timeout = 12;
-	attr.retry_cnt = 7;
-	attr.rnr_retry = rnr_retry;
-	attr.max_rd_atomic = 4;
-	mask = IBV_QP_STATE | IBV_QP_SQ_PSN;
-	if (type == IBV_QPT_RC)
-		mask |= IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-			IBV_QP_MAX_QP_RD_ATOMIC;
-	if (ibv_modify_qp(a->qp, &attr, mask))
-		die("to RTS: %s", strerror(errno));
-
+	qp_connect(a->qp, b->qp->qp_num, &b->gid, rnr_retry);
 	if (type == IBV_QPT_UD) {
 		struct ibv_ah_attr ah = {
 			.is_global = 1, .port_num = 1,
@@ -198,8 +99,8 @@ static void pair_setup(struct side *a, struct side *b, enum ibv_qp_type type, ui
 {
 	qp_create(a, type);
 	qp_create(b, type);
-	qp_connect(a, b, type, rnr_retry);
-	qp_connect(b, a, type, rnr_retry);
+	side_connect(a, b, type, rnr_retry);
+	side_connect(b, a, type, rnr_retry);
 }
 
 static void pair_teardown(struct side *a, struct side *b)
@@ -718,6 +619,6 @@ int main(int argc, char **argv)
 	pair_teardown(&a, &b);
 
 out:
-	printf("# %d tests, %d failed\n", tests, failures);
-	return failures != 0;
+	printf("# %d tests, %d failed\n", tap_tests, tap_failures);
+	return tap_failures != 0;
 }

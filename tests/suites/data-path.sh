@@ -7,17 +7,8 @@
 . "$(dirname "$0")/../lib/netns.sh"
 bin=build/guest/bin
 
-# xfer prints its own TAP lines; renumber them into this suite's.
-run_xfer() {
-	local line
-	while IFS= read -r line; do
-		case $line in
-		"ok "*) pass "${line#ok * - }" ;;
-		"not ok "*) fail "${line#not ok * - }" ;;
-		*) echo "$line" ;;
-		esac
-	done < <($bin/xfer "$@" 2>&1; echo "# xfer exit $?")
-}
+# xfer prints its own TAP lines.
+run_xfer() { run_tap $bin/xfer "$@"; }
 
 run_xfer hodp0 hodp0 loopback
 check "namespace ns1 with hodp1 on veth1" setup_ns1
