@@ -37,6 +37,8 @@ static inline struct hodp_swqe *hodp_sq_state(struct hodp_qp *qp, u32 index)
 
 /* hodp_req.c */
 bool hodp_req_run(struct hodp_qp *qp);
+/* Whether @qp's transport offers the work request @opcode. */
+bool hodp_opcode_valid(struct hodp_qp *qp, u32 opcode);
 /* Restart sending at @psn (go-back-N), from the WQE that holds it. */
 void hodp_req_rewind(struct hodp_qp *qp, u32 psn);
 

@@ -398,7 +398,7 @@ static int hodp_send_wr_to_ring(struct hodp_qp *qp, const struct ib_send_wr *wr)
 
 	if (prod - READ_ONCE(qp->sq.ring->consumer) >= qp->sq.num_entries)
 		return -ENOMEM;
-	if (wr->num_sge > qp->max_send_sge)
+	if (wr->num_sge > qp->max_send_sge || !hodp_opcode_valid(qp, wr->opcode))
 		return -EINVAL;
 
 	wqe = hodp_queue_slot(&qp->sq, prod);

@@ -60,35 +60,38 @@ static bool hodp_wr_is_dataless(u32 opcode)
 	return opcode == IB_WR_ATOMIC_WRITE || opcode == IB_WR_FLUSH;
 }
 
-/* Check a WQE as it starts and size its message; returns a completion status. */
-static enum ib_wc_status hodp_req_check(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
-					struct hodp_swqe *sw)
+bool hodp_opcode_valid(struct hodp_qp *qp, u32 opcode)
 {
-	enum ib_qp_type type = qp->ibqp.qp_type;
-	u64 len = 0;
-	u32 i;
-
-	switch (wqe->opcode) {
+	switch (opcode) {
 	case IB_WR_SEND:
 	case IB_WR_SEND_WITH_IMM:
-		break;
+		return true;
 	case IB_WR_RDMA_WRITE:
 	case IB_WR_RDMA_WRITE_WITH_IMM:
-		if (!hodp_qp_connected(qp))
-			return IB_WC_LOC_QP_OP_ERR;
-		break;
+	case IB_WR_BIND_MW:
+	case IB_WR_LOCAL_INV:
+		return hodp_qp_connected(qp);
 	case IB_WR_SEND_WITH_INV:
 	case IB_WR_RDMA_READ:
 	case IB_WR_ATOMIC_CMP_AND_SWP:
 	case IB_WR_ATOMIC_FETCH_AND_ADD:
 	case IB_WR_ATOMIC_WRITE:
 	case IB_WR_FLUSH:
-		if (type != IB_QPT_RC)
-			return IB_WC_LOC_QP_OP_ERR;
-		break;
+		return qp->ibqp.qp_type == IB_QPT_RC;
 	default:
-		return IB_WC_LOC_QP_OP_ERR;
+		return false;
 	}
+}
+
+/* Check a WQE as it starts and size its message; returns a completion status. */
+static enum ib_wc_status hodp_req_check(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
+					struct hodp_swqe *sw)
+{
+	u64 len = 0;
+	u32 i;
+
+	if (!hodp_opcode_valid(qp, wqe->opcode))
+		return IB_WC_LOC_QP_OP_ERR;
 
 	if (hodp_wr_is_dataless(wqe->opcode)) {
 		len = wqe->opcode == IB_WR_ATOMIC_WRITE ? sizeof(u64) : 0;
@@ -104,14 +107,10 @@ static enum ib_wc_status hodp_req_check(struct hodp_qp *qp, struct hodp_send_wqe
 	}
 	if (len > HODP_MAX_MSG_SZ)
 		return IB_WC_LOC_LEN_ERR;
-	if ((type == IB_QPT_UD || type == IB_QPT_GSI) && len > qp->mtu)
+	/* An unaligned atomic is the responder's to refuse (Invalid Request NAK). */
+	if ((wqe->opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
+	     wqe->opcode == IB_WR_ATOMIC_FETCH_AND_ADD) && len != sizeof(u64))
 		return IB_WC_LOC_LEN_ERR;
-	if (wqe->opcode == IB_WR_ATOMIC_CMP_AND_SWP || wqe->opcode == IB_WR_ATOMIC_FETCH_AND_ADD) {
-		if (len != sizeof(u64))
-			return IB_WC_LOC_LEN_ERR;
-		if (wqe->wr.atomic.remote_addr & (sizeof(u64) - 1))
-			return IB_WC_LOC_QP_OP_ERR;
-	}
 
 	sw->length = len;
 	sw->signaled = qp->sq_sig_all || (wqe->send_flags & IB_SEND_SIGNALED);
@@ -220,6 +219,16 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 		if (status != IB_WC_SUCCESS) {
 			hodp_req_complete_error(qp, sw, status);
 			return false;
+		}
+		/*
+		 * A UD message longer than the path MTU is dropped without a
+		 * packet and without an error (IBA C10-93.1.1).
+		 */
+		if (!hodp_qp_connected(qp) && sw->length > qp->mtu) {
+			sw->state = HODP_SWQE_DONE;
+			sw->wc_status = IB_WC_SUCCESS;
+			qp->sq_next++;
+			return true;
 		}
 		if (sw->rd_atomic && qp->rd_atomic_inflight >= max_t(u32, qp->max_rd_atomic, 1))
 			return false;

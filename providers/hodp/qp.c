@@ -103,10 +103,29 @@ static int hodp_fill_bind(struct hodp_send_wqe *wqe, struct ibv_mw *mw, uint32_t
 	return 0;
 }
 
+/* The ibv_wr_*() operations a QP type offers; bit n stands for ibv_wr_opcode n. */
+static uint64_t hodp_send_ops(enum ibv_qp_type type)
+{
+	switch (type) {
+	case IBV_QPT_RC:
+		return HODP_RC_SEND_OPS;
+	case IBV_QPT_UC:
+		return HODP_UC_SEND_OPS;
+	case IBV_QPT_UD:
+		return HODP_UD_SEND_OPS;
+	default:
+		return 0;
+	}
+}
+
 static int hodp_fill_send(struct hodp_qp *qp, struct hodp_send_wqe *wqe, struct ibv_send_wr *wr,
 			  enum ibv_mw_type bind_type)
 {
 	uint32_t i, len = 0;
+
+	if ((unsigned int)wr->opcode >= 64 ||
+	    !(hodp_send_ops(qp->vqp.qp.qp_type) & (1ULL << wr->opcode)))
+		return EINVAL;
 
 	memset(wqe, 0, sizeof(*wqe));
 	wqe->wr_id = wr->wr_id;
@@ -569,19 +588,9 @@ static int hodp_check_qp_attr(struct ibv_qp_init_attr_ex *attr)
 		return EOPNOTSUPP;
 	if (!(attr->comp_mask & IBV_QP_INIT_ATTR_SEND_OPS_FLAGS))
 		return 0;
-	switch (attr->qp_type) {
-	case IBV_QPT_RC:
-		ops = HODP_RC_SEND_OPS;
-		break;
-	case IBV_QPT_UC:
-		ops = HODP_UC_SEND_OPS;
-		break;
-	case IBV_QPT_UD:
-		ops = HODP_UD_SEND_OPS;
-		break;
-	default:
+	ops = hodp_send_ops(attr->qp_type);
+	if (!ops)
 		return EOPNOTSUPP;
-	}
 	return attr->send_ops_flags & ~ops ? EOPNOTSUPP : 0;
 }
 
