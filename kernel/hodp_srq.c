@@ -88,7 +88,8 @@ static int hodp_srq_resize(struct hodp_srq *srq, u32 max_wr, struct ib_udata *ud
 
 	spin_lock_irq(&srq->lock);
 	prod = hodp_queue_load(&srq->q.ring->producer);
-	if (prod - srq->cons > srq->q.num_entries || prod - srq->cons > newq.num_entries) {
+	/* Fewer slots than WQEs outstanding is refused, whatever the rounding gives. */
+	if (prod - srq->cons > srq->q.num_entries || prod - srq->cons > max_wr) {
 		spin_unlock_irq(&srq->lock);
 		hodp_queue_cleanup(&newq);
 		return -EINVAL;
