@@ -1,8 +1,8 @@
 #!/bin/bash
-# Every work-request type on RC, UC and UD with byte-for-byte checks, in
-# loopback on hodp0 and between hodp0 and hodp1 in another network
-# namespace (the framed RoCEv2 path through veth), and the RC retry paths
-# under packet loss.
+# Every work-request type on RC, UC and UD and UD multicast (IPv4 and IPv6
+# groups) with byte-for-byte checks, in loopback on hodp0 and between hodp0
+# and hodp1 in another network namespace (the framed RoCEv2 path through
+# veth), and the RC retry paths under packet loss.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/netns.sh"
 bin=build/guest/bin
@@ -10,9 +10,19 @@ bin=build/guest/bin
 # xfer prints its own TAP lines.
 run_xfer() { run_tap $bin/xfer "$@"; }
 
+# Global IPv6 addresses give each device a RoCEv2 GID for IPv6 groups.
+ip addr add fd00:99::1/64 dev veth0 nodad
+wait_for 10 grep -q "fd00:0099:0000:0000:0000:0000:0000:0001" \
+	/sys/class/infiniband/hodp0/ports/1/gids/*
+
 run_xfer hodp0 hodp0 loopback
+run_tap $bin/mcast hodp0 hodp0 4
+run_tap $bin/mcast hodp0 hodp0 6
 check "namespace ns1 with hodp1 on veth1" setup_ns1
+ip -n ns1 addr add fd00:99::2/64 dev veth1 nodad
 run_xfer hodp0 hodp1 two-ns
+run_tap $bin/mcast hodp0 hodp1 4
+run_tap $bin/mcast hodp0 hodp1 6
 
 # Drop 3% of the packets each way: RC must still deliver every byte.  Static
 # neighbours keep address resolution (modify to RTR) out of the lottery.
