@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The headers and role of every RC/UC/UD operation (IBTA vol. 1, table 38, and annex A19 for FLUSH and ATOMIC WRITE). */
+/*
+ * The headers and role of every RC/UC/UD operation (IBTA vol. 1, table 38;
+ * annex A19 for FLUSH and ATOMIC WRITE).
+ */
 #include <linux/bits.h>
 
 #include "hodp_hdr.h"

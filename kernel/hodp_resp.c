@@ -399,7 +399,7 @@ static enum hodp_resp_result hodp_resp_place(struct hodp_qp *qp, struct sk_buff 
 		hodp_mr_atomic(mr, va, HODP_ATOMIC_STORE,
 			       get_unaligned((u64 *)hodp_pkt_payload(skb)), 0);
 	else
-		smp_mb();
+		smp_mb();	/* earlier WRITEs' stores before the response */
 	hodp_mr_put(mr);
 
 	res = hodp_resp_next_res(qp);
@@ -438,9 +438,9 @@ static void hodp_resp_duplicate(struct hodp_qp *qp, struct sk_buff *skb)
 			if (qp->rd_res[i].valid && qp->rd_res[i].first_psn == pkt->psn &&
 			    qp->rd_res[i].opcode == (pkt->opcode & ~HODP_TRANSPORT_MASK))
 				hodp_resp_send_ack(qp, pkt->flags & HODP_F_PLACE ?
-						   HODP_READ_RESPONSE_ONLY : HODP_ATOMIC_ACKNOWLEDGE,
-						   pkt->psn, HODP_AETH_ACK_NO_CREDIT,
-						   qp->rd_res[i].orig);
+						   HODP_READ_RESPONSE_ONLY :
+						   HODP_ATOMIC_ACKNOWLEDGE, pkt->psn,
+						   HODP_AETH_ACK_NO_CREDIT, qp->rd_res[i].orig);
 		return;
 	}
 	/* SEND or WRITE: everything before resp_psn was executed; say so. */
