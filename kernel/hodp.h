@@ -54,6 +54,11 @@ struct hodp_dev {
 	struct xarray ah_xa;
 	u32 next_qpn;
 
+	/* ODP: faults waiting for the fault worker (struct hodp_odp_wait). */
+	spinlock_t fault_lock;
+	struct list_head fault_queue;
+	struct work_struct fault_work;
+
 	/* UD multicast groups: RCU list, changed under mcast_lock. */
 	struct mutex mcast_lock;
 	struct list_head mcast_groups;

@@ -158,8 +158,24 @@ static void hodp_comp_ack(struct hodp_qp *qp, u32 psn)
 	}
 }
 
-static void hodp_comp_read_response(struct hodp_qp *qp, struct sk_buff *skb)
+/*
+ * A response's payload missed in an ODP MR of the local SGEs: park the
+ * packet until the fault is served (true), or fail the WQE.
+ */
+static bool hodp_comp_local_fault(struct hodp_qp *qp, struct hodp_swqe *sw, int err,
+				  struct hodp_miss *miss)
 {
+	if (err == -EAGAIN && hodp_odp_park(qp, &qp->rx_wait, miss) == -EAGAIN) {
+		qp->rx_parked_started = false;	/* handling it again changes nothing twice */
+		return true;
+	}
+	hodp_comp_done(qp, sw, IB_WC_LOC_PROT_ERR);
+	return false;
+}
+
+static bool hodp_comp_read_response(struct hodp_qp *qp, struct sk_buff *skb)
+{
+	struct hodp_miss miss;
 	struct hodp_pkt *pkt = hodp_pkt(skb);
 	struct hodp_send_wqe *wqe;
 	struct hodp_swqe *sw;
@@ -169,20 +185,20 @@ static void hodp_comp_read_response(struct hodp_qp *qp, struct sk_buff *skb)
 	hodp_comp_ack(qp, hodp_psn_add(pkt->psn, HODP_PSN_MASK));	/* psn - 1 */
 	sw = hodp_comp_oldest(qp, &index);
 	if (!sw)
-		return;
+		return false;
 	wqe = hodp_sq_wqe(qp, index);
 	if (wqe->opcode == IB_WR_FLUSH || wqe->opcode == IB_WR_ATOMIC_WRITE) {
 		/* Their whole answer is one empty READ response. */
 		if (pkt->psn != sw->first_psn)
-			return;
+			return false;
 		qp->acked_psn = hodp_psn_add(pkt->psn, 1);
 		qp->retry_left = qp->retry_cnt;
 		hodp_comp_done(qp, sw, pkt->paylen || !(pkt->flags & HODP_F_FIRST) ?
 				       IB_WC_BAD_RESP_ERR : IB_WC_SUCCESS);
-		return;
+		return false;
 	}
 	if (wqe->opcode != IB_WR_RDMA_READ)
-		return;
+		return false;
 	expected = hodp_psn_add(sw->first_psn, sw->resp_done / qp->mtu);
 	if (pkt->psn != expected) {
 		/* A gap: ask again for the rest once, rather than wait for the timer. */
@@ -190,55 +206,56 @@ static void hodp_comp_read_response(struct hodp_qp *qp, struct sk_buff *skb)
 			qp->read_gap = true;
 			hodp_req_rewind(qp, expected);
 		}
-		return;
+		return false;
 	}
 	qp->read_gap = false;
 	if (pkt->paylen > sw->length - sw->resp_done ||
 	    (!(pkt->flags & HODP_F_LAST) && pkt->paylen != qp->mtu)) {
 		hodp_comp_done(qp, sw, IB_WC_BAD_RESP_ERR);
-		return;
+		return false;
 	}
 
 	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, sw->resp_done,
-			    hodp_pkt_payload(skb), pkt->paylen, HODP_TO_MR);
-	if (err) {
-		hodp_comp_done(qp, sw, IB_WC_LOC_PROT_ERR);
-		return;
-	}
+			    hodp_pkt_payload(skb), pkt->paylen, HODP_TO_MR, &miss);
+	if (err)
+		return hodp_comp_local_fault(qp, sw, err, &miss);
 	sw->resp_done += pkt->paylen;
 	qp->acked_psn = hodp_psn_add(pkt->psn, 1);
 	qp->retry_left = qp->retry_cnt;
 	if (pkt->flags & HODP_F_LAST)
 		hodp_comp_done(qp, sw, sw->resp_done == sw->length ? IB_WC_SUCCESS :
 							       IB_WC_BAD_RESP_ERR);
+	return false;
 }
 
-static void hodp_comp_atomic_ack(struct hodp_qp *qp, struct sk_buff *skb)
+static bool hodp_comp_atomic_ack(struct hodp_qp *qp, struct sk_buff *skb)
 {
 	struct hodp_pkt *pkt = hodp_pkt(skb);
+	struct hodp_miss miss;
 	struct hodp_atmack *ack = hodp_pkt_ext(skb, HODP_F_ATMACK);
 	struct hodp_send_wqe *wqe;
 	struct hodp_swqe *sw;
 	u64 orig;
 	u32 index;
+	int err;
 
 	hodp_comp_ack(qp, hodp_psn_add(pkt->psn, HODP_PSN_MASK));
 	sw = hodp_comp_oldest(qp, &index);
 	if (!sw || sw->first_psn != pkt->psn)
-		return;
+		return false;
 	wqe = hodp_sq_wqe(qp, index);
 	if (wqe->opcode != IB_WR_ATOMIC_CMP_AND_SWP && wqe->opcode != IB_WR_ATOMIC_FETCH_AND_ADD)
-		return;
+		return false;
 
 	orig = be64_to_cpu(ack->orig);
-	if (hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, 0, &orig,
-			  sizeof(orig), HODP_TO_MR)) {
-		hodp_comp_done(qp, sw, IB_WC_LOC_PROT_ERR);
-		return;
-	}
+	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, 0, &orig,
+			    sizeof(orig), HODP_TO_MR, &miss);
+	if (err)
+		return hodp_comp_local_fault(qp, sw, err, &miss);
 	qp->acked_psn = hodp_psn_add(pkt->psn, 1);
 	qp->retry_left = qp->retry_cnt;
 	hodp_comp_done(qp, sw, IB_WC_SUCCESS);
+	return false;
 }
 
 static void hodp_comp_nak(struct hodp_qp *qp, u32 psn, u8 syndrome)
@@ -282,9 +299,10 @@ static void hodp_comp_nak(struct hodp_qp *qp, u32 psn, u8 syndrome)
 	}
 }
 
-void hodp_comp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
+bool hodp_comp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 {
 	struct hodp_pkt *pkt = hodp_pkt(skb);
+	bool parked = false;
 	u8 syndrome = 0;
 
 	if (qp->ibqp.qp_type != IB_QPT_RC || hodp_qp_state(qp) != IB_QPS_RTS ||
@@ -304,15 +322,18 @@ void hodp_comp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 		hodp_comp_ack(qp, pkt->psn);
 		break;
 	case HODP_ATOMIC_ACKNOWLEDGE:
-		hodp_comp_atomic_ack(qp, skb);
+		parked = hodp_comp_atomic_ack(qp, skb);
 		break;
 	default:
-		hodp_comp_read_response(qp, skb);
+		parked = hodp_comp_read_response(qp, skb);
 		break;
 	}
 	hodp_comp_arm_timer(qp);
+	if (parked)
+		return true;
 out:
 	kfree_skb(skb);
+	return false;
 }
 
 /* Complete every outstanding send WQE with a flush error. */
@@ -372,6 +393,9 @@ bool hodp_comp_run(struct hodp_qp *qp)
 		WRITE_ONCE(qp->retry_timer_fired, false);
 		if (qp->rnr_wait) {
 			qp->rnr_wait = false;
+		} else if (hodp_odp_waiting(&qp->rx_wait)) {
+			/* A response waits for our own page fault: not the peer's delay. */
+			hodp_comp_arm_timer(qp);
 		} else if (qp->ibqp.qp_type == IB_QPT_RC && qp->acked_psn != qp->req_psn) {
 			struct hodp_swqe *sw;
 			u32 index;

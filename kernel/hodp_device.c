@@ -121,6 +121,7 @@ static void hodp_dealloc_driver(struct ib_device *ibdev)
 	struct hodp_dev *hdev = to_hdev(ibdev);
 
 	hodp_net_detach(hdev);
+	hodp_odp_dev_fini(hdev);
 	hodp_mcast_cleanup(hdev);
 	mutex_destroy(&hdev->mcast_lock);
 	WARN_ON(!xa_empty(&hdev->key_xa) || !xa_empty(&hdev->qp_xa) || !xa_empty(&hdev->ah_xa));
@@ -155,6 +156,7 @@ static const struct ib_device_ops hodp_dev_ops = {
 	.destroy_cq = hodp_destroy_cq,
 	.destroy_qp = hodp_destroy_qp,
 	.destroy_srq = hodp_destroy_srq,
+	.fill_stat_mr_entry = hodp_fill_stat_mr_entry,
 	.detach_mcast = hodp_detach_mcast,
 	.get_dev_fw_str = hodp_get_dev_fw_str,
 	.get_dma_mr = hodp_get_dma_mr,
@@ -206,7 +208,16 @@ static void hodp_init_attr(struct hodp_dev *hdev)
 				 IB_DEVICE_RC_RNR_NAK_GEN | IB_DEVICE_SRQ_RESIZE |
 				 IB_DEVICE_MEM_WINDOW | IB_DEVICE_MEM_WINDOW_TYPE_2B |
 				 IB_DEVICE_FLUSH_GLOBAL | IB_DEVICE_ATOMIC_WRITE;
-	attr->kernel_cap_flags = IBK_ALLOW_USER_UNREG;
+	attr->kernel_cap_flags = IBK_ALLOW_USER_UNREG | IBK_ON_DEMAND_PAGING;
+	/* What an ODP MR serves, per transport: the engine faults on every path. */
+	attr->odp_caps.general_caps = IB_ODP_SUPPORT;
+	attr->odp_caps.per_transport_caps.rc_odp_caps = IB_ODP_SUPPORT_SEND |
+		IB_ODP_SUPPORT_RECV | IB_ODP_SUPPORT_WRITE | IB_ODP_SUPPORT_READ |
+		IB_ODP_SUPPORT_ATOMIC | IB_ODP_SUPPORT_SRQ_RECV;
+	attr->odp_caps.per_transport_caps.uc_odp_caps = IB_ODP_SUPPORT_SEND |
+		IB_ODP_SUPPORT_RECV | IB_ODP_SUPPORT_WRITE | IB_ODP_SUPPORT_SRQ_RECV;
+	attr->odp_caps.per_transport_caps.ud_odp_caps = IB_ODP_SUPPORT_SEND |
+		IB_ODP_SUPPORT_RECV | IB_ODP_SUPPORT_SRQ_RECV;
 	attr->max_send_sge = HODP_MAX_SGE;
 	attr->max_recv_sge = HODP_MAX_SGE;
 	attr->max_sge_rd = HODP_MAX_SGE_RD;
@@ -285,6 +296,7 @@ int hodp_device_add(const char *ibdev_name, struct net_device *ndev)
 	xa_init_flags(&hdev->key_xa, XA_FLAGS_ALLOC1);
 	xa_init_flags(&hdev->qp_xa, XA_FLAGS_ALLOC);
 	xa_init_flags(&hdev->ah_xa, XA_FLAGS_ALLOC1);
+	hodp_odp_dev_init(hdev);
 	mutex_init(&hdev->mcast_lock);
 	INIT_LIST_HEAD(&hdev->mcast_groups);
 	hodp_device_list_add(hdev);

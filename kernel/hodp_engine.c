@@ -38,11 +38,26 @@ static void hodp_qp_run(struct work_struct *work)
 	}
 	do {
 		more = false;
-		for (n = 0; n < HODP_RX_BATCH && (skb = skb_dequeue(&qp->rx)); n++) {
+		/* Packets wait behind one whose ODP fault is being served. */
+		for (n = 0; n < HODP_RX_BATCH && !hodp_odp_waiting(&qp->rx_wait); n++) {
+			bool parked;
+
+			skb = qp->rx_parked;
+			qp->rx_parked = NULL;
+			qp->rx_resume = skb && qp->rx_parked_started;
+			if (!skb)
+				skb = skb_dequeue(&qp->rx);
+			if (!skb)
+				break;
 			if (hodp_pkt(skb)->flags & HODP_F_REQ)
-				hodp_resp_rcv(qp, skb);
+				parked = hodp_resp_rcv(qp, skb);
 			else
-				hodp_comp_rcv(qp, skb);
+				parked = hodp_comp_rcv(qp, skb);
+			qp->rx_resume = false;
+			if (parked) {
+				qp->rx_parked = skb;
+				break;
+			}
 			more = true;
 		}
 		/* In error, the SQ's completions come before the RQ's flushes. */
@@ -51,7 +66,7 @@ static void hodp_qp_run(struct work_struct *work)
 		more |= hodp_req_run(qp);
 	} while (more && --budget);
 
-	if (more || !skb_queue_empty(&qp->rx))
+	if (more || (!skb_queue_empty(&qp->rx) && !hodp_odp_waiting(&qp->rx_wait)))
 		hodp_qp_schedule(qp);
 }
 
@@ -66,6 +81,8 @@ static void hodp_retry_timer_fn(struct timer_list *t)
 void hodp_engine_init_qp(struct hodp_qp *qp)
 {
 	INIT_WORK(&qp->work, hodp_qp_run);
+	INIT_LIST_HEAD(&qp->req_wait.node);
+	INIT_LIST_HEAD(&qp->rx_wait.node);
 	skb_queue_head_init(&qp->rx);
 	timer_setup(&qp->retry_timer, hodp_retry_timer_fn, 0);
 }
@@ -96,12 +113,24 @@ void hodp_engine_free_qp(struct hodp_qp *qp)
 	qp->rd_res = NULL;
 }
 
+/* With the work item stopped: no fault outstanding, no packet held. */
+static void hodp_engine_drop_waits(struct hodp_qp *qp)
+{
+	hodp_odp_wait_reset(qp, &qp->req_wait);
+	hodp_odp_wait_reset(qp, &qp->rx_wait);
+	/* A fault just served may have queued the work again. */
+	cancel_work_sync(&qp->work);
+	kfree_skb(qp->rx_parked);
+	qp->rx_parked = NULL;
+	skb_queue_purge(&qp->rx);
+}
+
 /* Stop all engine activity of @qp and drop what it holds. */
 void hodp_engine_stop_qp(struct hodp_qp *qp)
 {
 	timer_shutdown_sync(&qp->retry_timer);
 	cancel_work_sync(&qp->work);
-	skb_queue_purge(&qp->rx);
+	hodp_engine_drop_waits(qp);
 	hodp_resp_reset(qp);
 }
 
@@ -109,7 +138,7 @@ static void hodp_engine_quiesce(struct hodp_qp *qp)
 {
 	timer_delete_sync(&qp->retry_timer);
 	cancel_work_sync(&qp->work);
-	skb_queue_purge(&qp->rx);
+	hodp_engine_drop_waits(qp);
 }
 
 static void hodp_set_state(struct hodp_qp *qp, enum ib_qp_state state)

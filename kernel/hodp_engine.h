@@ -43,14 +43,18 @@ bool hodp_opcode_valid(struct hodp_qp *qp, u32 opcode);
 void hodp_req_rewind(struct hodp_qp *qp, u32 psn);
 
 /* hodp_comp.c */
-void hodp_comp_rcv(struct hodp_qp *qp, struct sk_buff *skb);
+/*
+ * The receive handlers consume @skb, except when an ODP fault parks it
+ * (true): the engine replays it once the fault is served.
+ */
+bool hodp_comp_rcv(struct hodp_qp *qp, struct sk_buff *skb);
 bool hodp_comp_run(struct hodp_qp *qp);
 void hodp_comp_flush(struct hodp_qp *qp);
 /* The retry timer: jiffies before an ACK is overdue, from the QP's timeout attribute. */
 unsigned long hodp_comp_timeout_jiffies(struct hodp_qp *qp);
 
 /* hodp_resp.c */
-void hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb);
+bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb);
 bool hodp_resp_run(struct hodp_qp *qp);
 void hodp_resp_reset(struct hodp_qp *qp);
 void hodp_resp_flush(struct hodp_qp *qp);

@@ -7,6 +7,7 @@
 #include <rdma/rdma_netlink.h>
 
 #include "hodp.h"
+#include "hodp_odp.h"
 #include "hodp_pkt.h"
 
 /* Every device this module created and whose dealloc_driver has not yet run. */
@@ -121,15 +122,22 @@ static int __init hodp_init(void)
 	err = hodp_engine_init();
 	if (err)
 		return err;
+	err = hodp_odp_wq_init();
+	if (err)
+		goto err_engine;
 	err = register_netdevice_notifier(&hodp_netdev_notifier);
-	if (err) {
-		hodp_engine_exit();
-		return err;
-	}
+	if (err)
+		goto err_odp;
 
 	rdma_link_register(&hodp_link_ops);
 	pr_info("loaded\n");
 	return 0;
+
+err_odp:
+	hodp_odp_wq_exit();
+err_engine:
+	hodp_engine_exit();
+	return err;
 }
 
 static void __exit hodp_exit(void)
@@ -138,6 +146,7 @@ static void __exit hodp_exit(void)
 	rdma_link_unregister(&hodp_link_ops);
 	hodp_device_remove_all();
 	unregister_netdevice_notifier(&hodp_netdev_notifier);
+	hodp_odp_wq_exit();
 	hodp_engine_exit();
 	pr_info("unloaded\n");
 }

@@ -16,6 +16,7 @@
 #define HODP_MR_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
 			 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC | \
 			 IB_ACCESS_MW_BIND | IB_ACCESS_FLUSH_GLOBAL | \
+			 IB_ACCESS_ON_DEMAND | IB_ACCESS_HUGETLB | \
 			 IB_ACCESS_RELAXED_ORDERING)
 
 int hodp_key_alloc(struct hodp_dev *hdev, u32 *key)
@@ -64,6 +65,8 @@ static void hodp_mr_destroy(struct hodp_dev *hdev, struct hodp_mr *mr)
 	xa_erase(&hdev->key_xa, mr->ibmr.lkey >> 8);
 	hodp_mr_put(mr);
 	wait_for_completion(&mr->released);
+	if (mr->type == HODP_MR_ODP)
+		hodp_odp_release(mr);
 	kvfree(mr->pages);
 	ib_umem_release(mr->umem);
 	kfree_rcu(mr, rcu);
@@ -127,11 +130,22 @@ struct ib_mr *hodp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length, u64 io
 	if ((start ^ iova) & ~PAGE_MASK)
 		return ERR_PTR(-EINVAL);
 
+	/* Implicit ODP (the whole address space) is not offered. */
+	if ((access & IB_ACCESS_ON_DEMAND) && !start && length == U64_MAX)
+		return ERR_PTR(-EOPNOTSUPP);
+
 	mr = hodp_mr_alloc(hdev, access);
 	if (IS_ERR(mr))
 		return ERR_CAST(mr);
 
-	err = hodp_mr_pin(hdev, mr, start, length, iova, access);
+	if (access & IB_ACCESS_ON_DEMAND) {
+		mr->type = HODP_MR_ODP;
+		mr->iova = iova;
+		mr->length = length;
+		err = hodp_odp_init(mr, start, length);
+	} else {
+		err = hodp_mr_pin(hdev, mr, start, length, iova, access);
+	}
 	if (err) {
 		xa_erase(&hdev->key_xa, mr->ibmr.lkey >> 8);
 		kfree(mr);
@@ -173,7 +187,7 @@ struct ib_mr *hodp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start, u64 l
 	struct hodp_mr *mr = to_hmr(ibmr);
 	int err;
 
-	if (mr->type != HODP_MR_USER)
+	if (mr->type == HODP_MR_DMA)
 		return ERR_PTR(-EINVAL);
 	err = hodp_mr_freeze(mr, false);
 	if (err)
@@ -185,6 +199,9 @@ struct ib_mr *hodp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start, u64 l
 	if (flags & IB_MR_REREG_ACCESS) {
 		if (access & ~HODP_MR_ACCESS)
 			return ERR_PTR(-EOPNOTSUPP);
+		/* Pinned and on-demand differ in translation: only a new one changes that. */
+		if ((access ^ mr->access) & IB_ACCESS_ON_DEMAND)
+			return ERR_PTR(-EINVAL);
 		WRITE_ONCE(mr->access, access);
 	}
 	if (flags & IB_MR_REREG_PD)
@@ -275,10 +292,13 @@ void hodp_mr_put(struct hodp_mr *mr)
 		complete(&mr->released);
 }
 
-void hodp_mr_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, enum hodp_copy_dir dir)
+int hodp_mr_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, enum hodp_copy_dir dir,
+		 struct hodp_miss *miss)
 {
 	u64 off;
 
+	if (mr->type == HODP_MR_ODP)
+		return hodp_odp_copy(mr, iova, buf, len, dir == HODP_TO_MR, miss);
 	if (mr->type == HODP_MR_DMA) {
 		void *va = (void *)(uintptr_t)iova;
 
@@ -286,7 +306,7 @@ void hodp_mr_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, enum hodp_co
 			memcpy(va, buf, len);
 		else
 			memcpy(buf, va, len);
-		return;
+		return 0;
 	}
 
 	off = iova - mr->iova + mr->offset;
@@ -305,47 +325,54 @@ void hodp_mr_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, enum hodp_co
 		off += chunk;
 		len -= chunk;
 	}
+	return 0;
 }
 
-u64 hodp_mr_atomic(struct hodp_mr *mr, u64 iova, enum hodp_atomic_op op, u64 compare_add,
-		   u64 swap)
+/* A real CPU atomic: atomic against other QPs and against the CPU too. */
+static u64 hodp_atomic_op(atomic64_t *target, enum hodp_atomic_op op, u64 compare_add, u64 swap)
 {
-	atomic64_t *target;
-	void *va = NULL;
-	u64 orig;
-	u64 off;
-
-	if (mr->type == HODP_MR_DMA) {
-		target = (atomic64_t *)(uintptr_t)iova;
-	} else {
-		off = iova - mr->iova + mr->offset;
-		va = kmap_local_page(mr->pages[off >> PAGE_SHIFT]);
-		target = va + offset_in_page(off);
-	}
-
-	/* A real CPU atomic: atomic against other QPs and against the CPU too. */
 	switch (op) {
 	case HODP_ATOMIC_CMP_SWAP:
-		orig = atomic64_cmpxchg(target, compare_add, swap);
-		break;
+		return atomic64_cmpxchg(target, compare_add, swap);
 	case HODP_ATOMIC_FETCH_ADD:
-		orig = atomic64_fetch_add(compare_add, target);
-		break;
+		return atomic64_fetch_add(compare_add, target);
 	default:
-		orig = atomic64_xchg(target, compare_add);
-		break;
+		return atomic64_xchg(target, compare_add);
 	}
+}
 
-	if (va)
-		kunmap_local(va);
-	return orig;
+int hodp_mr_atomic(struct hodp_mr *mr, u64 iova, enum hodp_atomic_op op, u64 compare_add,
+		   u64 swap, u64 *orig, struct hodp_miss *miss)
+{
+	void *va;
+	u64 off;
+
+	if (mr->type == HODP_MR_ODP) {
+		va = hodp_odp_lock_u64(mr, iova, miss);
+		if (!va)
+			return -EAGAIN;
+		*orig = hodp_atomic_op(va, op, compare_add, swap);
+		hodp_odp_unlock(mr);
+		return 0;
+	}
+	if (mr->type == HODP_MR_DMA) {
+		*orig = hodp_atomic_op((atomic64_t *)(uintptr_t)iova, op, compare_add, swap);
+		return 0;
+	}
+	off = iova - mr->iova + mr->offset;
+	va = kmap_local_page(mr->pages[off >> PAGE_SHIFT]);
+	*orig = hodp_atomic_op(va + offset_in_page(off), op, compare_add, swap);
+	kunmap_local(va);
+	return 0;
 }
 
 int hodp_sge_copy(struct hodp_dev *hdev, struct ib_pd *pd, const struct hodp_sge *sge,
-		  u32 num_sge, u32 offset, void *buf, u32 len, enum hodp_copy_dir dir)
+		  u32 num_sge, u32 offset, void *buf, u32 len, enum hodp_copy_dir dir,
+		  struct hodp_miss *miss)
 {
 	int access = dir == HODP_TO_MR ? IB_ACCESS_LOCAL_WRITE : 0;
 	u32 i;
+	int err;
 
 	for (i = 0; i < num_sge && len; i++) {
 		struct hodp_mr *mr;
@@ -359,8 +386,10 @@ int hodp_sge_copy(struct hodp_dev *hdev, struct ib_pd *pd, const struct hodp_sge
 		mr = hodp_mr_get(hdev, sge[i].lkey, pd, sge[i].addr + offset, chunk, access);
 		if (!mr)
 			return -EACCES;
-		hodp_mr_copy(mr, sge[i].addr + offset, buf, chunk, dir);
+		err = hodp_mr_copy(mr, sge[i].addr + offset, buf, chunk, dir, miss);
 		hodp_mr_put(mr);
+		if (err)
+			return err;
 		buf += chunk;
 		len -= chunk;
 		offset = 0;

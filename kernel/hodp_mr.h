@@ -9,12 +9,15 @@
 #include <rdma/ib_umem.h>
 #include <rdma/hodp-abi.h>
 
+#include "hodp_odp.h"
+
 struct hodp_dev;
 struct hodp_qp;
 
 enum hodp_mr_type {
 	HODP_MR_DMA,		/* kernel virtual addresses, any length */
 	HODP_MR_USER,		/* pinned user pages */
+	HODP_MR_ODP,		/* user pages on demand (hodp_odp.h) */
 };
 
 struct hodp_mr {
@@ -26,6 +29,7 @@ struct hodp_mr {
 	struct ib_umem *umem;
 	struct page **pages;	/* HODP_MR_USER: the pinned pages in order */
 	unsigned int offset;	/* of iova within pages[0] */
+	struct hodp_odp odp;	/* HODP_MR_ODP */
 	/* Memory windows bound to this MR keep it registered. */
 	spinlock_t bind_lock;
 	u32 num_mw;
@@ -76,23 +80,33 @@ enum hodp_copy_dir {
 	HODP_FROM_MR,
 };
 
-void hodp_mr_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, enum hodp_copy_dir dir);
+/*
+ * Copy between @buf and [iova, iova + len) of @mr, which the caller checked.
+ * An ODP MR may lack a translation: -EAGAIN, with @miss saying where.
+ */
+int hodp_mr_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, enum hodp_copy_dir dir,
+		 struct hodp_miss *miss);
 enum hodp_atomic_op {
 	HODP_ATOMIC_CMP_SWAP,
 	HODP_ATOMIC_FETCH_ADD,
 	HODP_ATOMIC_STORE,	/* ATOMIC WRITE: @compare_add is stored */
 };
 
-/* An atomic operation on the 8-byte aligned u64 at @iova; returns the original value. */
-u64 hodp_mr_atomic(struct hodp_mr *mr, u64 iova, enum hodp_atomic_op op, u64 compare_add,
-		   u64 swap);
+/*
+ * An atomic operation on the 8-byte aligned u64 at @iova; the original value
+ * goes to @orig.  -EAGAIN with @miss filled as for hodp_mr_copy().
+ */
+int hodp_mr_atomic(struct hodp_mr *mr, u64 iova, enum hodp_atomic_op op, u64 compare_add,
+		   u64 swap, u64 *orig, struct hodp_miss *miss);
 
 /*
  * Copy between @buf and bytes [@offset, @offset + @len) of a scatter/gather
  * list, each SGE checked against its lkey in @pd with @access.  Returns
- * -EACCES on a bad key or range, -EMSGSIZE when the list is too short.
+ * -EACCES on a bad key or range, -EMSGSIZE when the list is too short and
+ * -EAGAIN on an ODP miss (@miss filled).
  */
 int hodp_sge_copy(struct hodp_dev *hdev, struct ib_pd *pd, const struct hodp_sge *sge,
-		  u32 num_sge, u32 offset, void *buf, u32 len, enum hodp_copy_dir dir);
+		  u32 num_sge, u32 offset, void *buf, u32 len, enum hodp_copy_dir dir,
+		  struct hodp_miss *miss);
 
 #endif /* HODP_MR_H */

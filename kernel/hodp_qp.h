@@ -13,6 +13,7 @@
 #include <linux/workqueue.h>
 #include <rdma/ib_verbs.h>
 
+#include "hodp_odp.h"
 #include "hodp_queue.h"
 
 struct hodp_cq;
@@ -143,6 +144,16 @@ struct hodp_qp {
 	struct hodp_rd_res *read_active;
 	u32 read_psn;
 	u32 read_offset;
+
+	/*
+	 * ODP: the requester and the receive side each wait for at most one
+	 * fault; a receive-side fault keeps the packet it interrupted.
+	 */
+	struct hodp_odp_wait req_wait;
+	struct hodp_odp_wait rx_wait;
+	struct sk_buff *rx_parked;
+	bool rx_parked_started;	/* it had begun executing: its replay resumes it */
+	bool rx_resume;		/* the packet being handled is such a replay */
 
 	/* Lookups from the receive path hold a reference; destroy waits for them. */
 	refcount_t refs;

@@ -342,10 +342,16 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 		} else if (wqe->send_flags & IB_SEND_INLINE) {
 			memcpy(p, (void *)wqe->sge + offset, paylen);
 		} else {
+			struct hodp_miss miss;
+
 			err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, offset,
-					    p, paylen, HODP_FROM_MR);
+					    p, paylen, HODP_FROM_MR, &miss);
 			if (err) {
 				kfree_skb(skb);
+				/* Parked: this packet is built again once the pages are in. */
+				if (err == -EAGAIN &&
+				    hodp_odp_park(qp, &qp->req_wait, &miss) == -EAGAIN)
+					return false;
 				hodp_req_complete_error(qp, sw, IB_WC_LOC_PROT_ERR);
 				return false;
 			}
@@ -375,7 +381,7 @@ bool hodp_req_run(struct hodp_qp *qp)
 	enum ib_qp_state state = hodp_qp_state(qp);
 	int n;
 
-	if (state != IB_QPS_RTS || qp->rnr_wait)
+	if (state != IB_QPS_RTS || qp->rnr_wait || hodp_odp_waiting(&qp->req_wait))
 		return false;
 
 	WRITE_ONCE(qp->sq.ring->doorbell, 0);

@@ -27,7 +27,21 @@ enum hodp_resp_result {
 	HODP_RESP_NAK_INVALID,
 	HODP_RESP_NAK_ACCESS,
 	HODP_RESP_NAK_OP,
+	HODP_RESP_PARKED,	/* waits for an ODP fault; executed again after it */
 };
+
+/*
+ * An ODP miss while executing a request: true if the packet is parked for
+ * the fault; false if the fault there failed, an access error.  Whatever
+ * the handler did before the copy, its replay (qp->rx_resume) skips.
+ */
+static bool hodp_resp_park(struct hodp_qp *qp, int err, struct hodp_miss *miss)
+{
+	if (err != -EAGAIN || hodp_odp_park(qp, &qp->rx_wait, miss) != -EAGAIN)
+		return false;
+	qp->rx_parked_started = true;
+	return true;
+}
 
 static void hodp_resp_send_ack(struct hodp_qp *qp, u8 op, u32 psn, u8 syndrome, u64 orig)
 {
@@ -57,16 +71,22 @@ static void hodp_resp_nak(struct hodp_qp *qp, u32 psn, u8 syndrome)
 	hodp_resp_send_ack(qp, HODP_ACKNOWLEDGE, psn, syndrome, 0);
 }
 
+/* Abandon a multi-packet WRITE: its MR may be deregistered from now on. */
+static void hodp_resp_drop_write(struct hodp_qp *qp)
+{
+	if (qp->write_mr)
+		hodp_mr_put(qp->write_mr);
+	qp->write_mr = NULL;
+	qp->write_left = 0;
+}
+
 void hodp_resp_reset(struct hodp_qp *qp)
 {
 	qp->msn = 0;
 	qp->nak_seq_sent = false;
 	qp->recv_active = false;
 	qp->recv_offset = 0;
-	if (qp->write_mr)
-		hodp_mr_put(qp->write_mr);
-	qp->write_mr = NULL;
-	qp->write_left = 0;
+	hodp_resp_drop_write(qp);
 	qp->read_active = NULL;
 	if (qp->rd_res)
 		memset(qp->rd_res, 0, sizeof(*qp->rd_res) * max_t(u32, qp->max_dest_rd_atomic, 1));
@@ -116,9 +136,10 @@ static enum hodp_resp_result hodp_resp_send(struct hodp_qp *qp, struct sk_buff *
 {
 	struct hodp_pkt *pkt = hodp_pkt(skb);
 	struct hodp_recv_wqe *rwqe = qp->recv_wqe;
+	struct hodp_miss miss;
 	int err;
 
-	if (pkt->flags & HODP_F_FIRST) {
+	if ((pkt->flags & HODP_F_FIRST) && !qp->rx_resume) {
 		if (qp->recv_active)
 			return HODP_RESP_NAK_INVALID;	/* the last message never ended */
 		if (!hodp_recv_fetch(qp))
@@ -132,9 +153,11 @@ static enum hodp_resp_result hodp_resp_send(struct hodp_qp *qp, struct sk_buff *
 		return HODP_RESP_NAK_INVALID;
 
 	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, rwqe->sge, rwqe->num_sge, qp->recv_offset,
-			    hodp_pkt_payload(skb), pkt->paylen, HODP_TO_MR);
+			    hodp_pkt_payload(skb), pkt->paylen, HODP_TO_MR, &miss);
+	if (hodp_resp_park(qp, err, &miss))
+		return HODP_RESP_PARKED;
 	if (err)
-		return hodp_resp_local_error(qp, skb, err);
+		return hodp_resp_local_error(qp, skb, err == -EAGAIN ? -EACCES : err);
 	qp->recv_offset += pkt->paylen;
 
 	if ((pkt->flags & HODP_F_IETH) &&
@@ -151,8 +174,10 @@ static enum hodp_resp_result hodp_resp_send(struct hodp_qp *qp, struct sk_buff *
 static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff *skb)
 {
 	struct hodp_pkt *pkt = hodp_pkt(skb);
+	struct hodp_miss miss;
+	int err;
 
-	if (pkt->flags & HODP_F_FIRST) {
+	if ((pkt->flags & HODP_F_FIRST) && !qp->rx_resume) {
 		struct hodp_reth *reth = hodp_pkt_ext(skb, HODP_F_RETH);
 		u64 va = be64_to_cpu(reth->va);
 		u32 len = be32_to_cpu(reth->len);
@@ -179,19 +204,26 @@ static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff 
 		return HODP_RESP_NAK_INVALID;
 
 	/* An immediate needs a receive WQE: take it before any byte lands. */
-	if ((pkt->flags & HODP_F_IMM) && !hodp_recv_fetch(qp))
+	if ((pkt->flags & HODP_F_IMM) && !qp->rx_resume && !hodp_recv_fetch(qp)) {
+		/* The retry starts this message over if this packet began it. */
+		if (pkt->flags & HODP_F_FIRST)
+			hodp_resp_drop_write(qp);
 		return HODP_RESP_RNR;
+	}
 
-	if (pkt->paylen)
-		hodp_mr_copy(qp->write_mr, qp->write_va, hodp_pkt_payload(skb), pkt->paylen,
-			     HODP_TO_MR);
+	if (pkt->paylen) {
+		err = hodp_mr_copy(qp->write_mr, qp->write_va, hodp_pkt_payload(skb),
+				   pkt->paylen, HODP_TO_MR, &miss);
+		if (hodp_resp_park(qp, err, &miss))
+			return HODP_RESP_PARKED;
+		if (err)
+			return HODP_RESP_NAK_ACCESS;
+	}
 	qp->write_va += pkt->paylen;
 	qp->write_left -= pkt->paylen;
 
 	if (pkt->flags & HODP_F_LAST) {
-		if (qp->write_mr)
-			hodp_mr_put(qp->write_mr);
-		qp->write_mr = NULL;
+		hodp_resp_drop_write(qp);
 		if (pkt->flags & HODP_F_IMM)
 			hodp_resp_complete_recv(qp, skb, IB_WC_SUCCESS, IB_WC_RECV_RDMA_WITH_IMM,
 						qp->recv_offset);
@@ -207,9 +239,11 @@ static bool hodp_resp_read_step(struct hodp_qp *qp)
 	bool first = qp->read_offset == 0;
 	bool last = qp->read_offset + paylen == res->length;
 	struct hodp_mr *mr = NULL;
+	struct hodp_miss miss;
 	struct hodp_bth *bth;
 	struct sk_buff *skb;
 	unsigned int hdr_len;
+	int err;
 	u8 op;
 
 	if (first && last)
@@ -224,13 +258,8 @@ static bool hodp_resp_read_step(struct hodp_qp *qp)
 	if (paylen) {
 		mr = hodp_rkey_get(qp, res->rkey, res->va + qp->read_offset, paylen,
 				   IB_ACCESS_REMOTE_READ);
-		if (!mr) {
-			/* Deregistered under us: the requester learns of it through a NAK. */
-			hodp_resp_nak(qp, qp->read_psn, HODP_AETH_NAK | HODP_NAK_REM_ACCESS);
-			qp->read_active = NULL;
-			hodp_qp_error(qp);
-			return false;
-		}
+		if (!mr)
+			goto err_access;	/* deregistered under us */
 	}
 
 	hdr_len = sizeof(*bth) + hodp_ext_hdr_len(hodp_op_flags[op]);
@@ -239,6 +268,18 @@ static bool hodp_resp_read_step(struct hodp_qp *qp)
 		if (mr)
 			hodp_mr_put(mr);
 		return false;
+	}
+	if (mr) {
+		err = hodp_mr_copy(mr, res->va + qp->read_offset, skb->data + hdr_len, paylen,
+				   HODP_FROM_MR, &miss);
+		hodp_mr_put(mr);
+		if (err) {
+			kfree_skb(skb);
+			/* Parked: this response is built again once the pages are in. */
+			if (hodp_odp_park(qp, &qp->rx_wait, &miss) == -EAGAIN)
+				return false;
+			goto err_access;
+		}
 	}
 	bth = (struct hodp_bth *)skb->data;
 	bth->opcode = HODP_TRANSPORT_RC | op;
@@ -252,11 +293,6 @@ static bool hodp_resp_read_step(struct hodp_qp *qp)
 		((struct hodp_aeth *)(bth + 1))->smsn =
 			cpu_to_be32(HODP_AETH_ACK_NO_CREDIT << 24 | (qp->msn & 0xffffff));
 	}
-	if (mr) {
-		hodp_mr_copy(mr, res->va + qp->read_offset, skb->data + hdr_len, paylen,
-			     HODP_FROM_MR);
-		hodp_mr_put(mr);
-	}
 	hodp_pkt_send(qp, &qp->av, skb);
 
 	qp->read_psn = hodp_psn_add(qp->read_psn, 1);
@@ -264,6 +300,13 @@ static bool hodp_resp_read_step(struct hodp_qp *qp)
 	if (last)
 		qp->read_active = NULL;
 	return true;
+
+err_access:
+	/* The requester learns of it through a NAK. */
+	hodp_resp_nak(qp, qp->read_psn, HODP_AETH_NAK | HODP_NAK_REM_ACCESS);
+	qp->read_active = NULL;
+	hodp_qp_error(qp);
+	return false;
 }
 
 /* Start answering a READ for [va, va + len) from @psn on. */
@@ -317,8 +360,10 @@ static enum hodp_resp_result hodp_resp_atomic(struct hodp_qp *qp, struct sk_buff
 	bool cmp_swap = (hodp_pkt(skb)->opcode & ~HODP_TRANSPORT_MASK) == HODP_COMPARE_SWAP;
 	u64 va = be64_to_cpu(atm->va);
 	struct hodp_rd_res *res;
+	struct hodp_miss miss;
 	struct hodp_mr *mr;
 	u64 orig;
+	int err;
 
 	if (!qp->max_dest_rd_atomic || (va & (sizeof(u64) - 1)))
 		return HODP_RESP_NAK_INVALID;
@@ -327,10 +372,14 @@ static enum hodp_resp_result hodp_resp_atomic(struct hodp_qp *qp, struct sk_buff
 	mr = hodp_rkey_get(qp, be32_to_cpu(atm->rkey), va, sizeof(u64), IB_ACCESS_REMOTE_ATOMIC);
 	if (!mr)
 		return HODP_RESP_NAK_ACCESS;
-	orig = hodp_mr_atomic(mr, va, cmp_swap ? HODP_ATOMIC_CMP_SWAP : HODP_ATOMIC_FETCH_ADD,
-			      be64_to_cpu(cmp_swap ? atm->compare : atm->swap_add),
-			      be64_to_cpu(atm->swap_add));
+	err = hodp_mr_atomic(mr, va, cmp_swap ? HODP_ATOMIC_CMP_SWAP : HODP_ATOMIC_FETCH_ADD,
+			     be64_to_cpu(cmp_swap ? atm->compare : atm->swap_add),
+			     be64_to_cpu(atm->swap_add), &orig, &miss);
 	hodp_mr_put(mr);
+	if (hodp_resp_park(qp, err, &miss))
+		return HODP_RESP_PARKED;
+	if (err)
+		return HODP_RESP_NAK_ACCESS;
 
 	res = hodp_resp_next_res(qp);
 	*res = (struct hodp_rd_res) {
@@ -373,9 +422,11 @@ static enum hodp_resp_result hodp_resp_place(struct hodp_qp *qp, struct sk_buff 
 	u64 va = be64_to_cpu(reth->va);
 	u32 len = be32_to_cpu(reth->len);
 	struct hodp_rd_res *res;
+	struct hodp_miss miss;
 	struct hodp_mr *mr;
+	int access, err = 0;
 	bool whole_mr;
-	int access;
+	u64 orig;
 
 	if (!qp->max_dest_rd_atomic)
 		return HODP_RESP_NAK_INVALID;
@@ -396,11 +447,15 @@ static enum hodp_resp_result hodp_resp_place(struct hodp_qp *qp, struct sk_buff 
 	if (!mr)
 		return HODP_RESP_NAK_ACCESS;
 	if (op == HODP_ATOMIC_WRITE)
-		hodp_mr_atomic(mr, va, HODP_ATOMIC_STORE,
-			       get_unaligned((u64 *)hodp_pkt_payload(skb)), 0);
+		err = hodp_mr_atomic(mr, va, HODP_ATOMIC_STORE,
+				     get_unaligned((u64 *)hodp_pkt_payload(skb)), 0, &orig, &miss);
 	else
 		smp_mb();	/* earlier WRITEs' stores before the response */
 	hodp_mr_put(mr);
+	if (hodp_resp_park(qp, err, &miss))
+		return HODP_RESP_PARKED;
+	if (err)
+		return HODP_RESP_NAK_ACCESS;
 
 	res = hodp_resp_next_res(qp);
 	*res = (struct hodp_rd_res) {
@@ -448,7 +503,8 @@ static void hodp_resp_duplicate(struct hodp_qp *qp, struct sk_buff *skb)
 			   HODP_AETH_ACK_NO_CREDIT, 0);
 }
 
-static void hodp_resp_ud(struct hodp_qp *qp, struct sk_buff *skb)
+/* True if parked for an ODP fault. */
+static bool hodp_resp_ud(struct hodp_qp *qp, struct sk_buff *skb)
 {
 	struct hodp_pkt *pkt = hodp_pkt(skb);
 	struct hodp_deth *deth = hodp_pkt_deth(skb);
@@ -456,12 +512,13 @@ static void hodp_resp_ud(struct hodp_qp *qp, struct sk_buff *skb)
 	u8 grh[HODP_GRH_SIZE] = {};
 	struct hodp_cqe cqe = {};
 	u32 qkey = be32_to_cpu(deth->qkey);
+	struct hodp_miss miss;
 	int err;
 
 	if (qkey != (qp->ibqp.qp_type == IB_QPT_GSI ? HODP_GSI_QKEY : qp->qkey))
-		return;
-	if (!hodp_recv_fetch(qp))
-		return;
+		return false;
+	if (!qp->rx_resume && !hodp_recv_fetch(qp))
+		return false;
 
 	/* RoCEv2 GRH: the IPv6 header, or the IPv4 header in its last 20 bytes. */
 	if (pkt->net_type == RDMA_NETWORK_IPV4)
@@ -470,10 +527,13 @@ static void hodp_resp_ud(struct hodp_qp *qp, struct sk_buff *skb)
 		memcpy(grh, skb_network_header(skb), sizeof(struct ipv6hdr));
 
 	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, rwqe->sge, rwqe->num_sge, 0, grh,
-			    sizeof(grh), HODP_TO_MR);
+			    sizeof(grh), HODP_TO_MR, &miss);
 	if (!err)
 		err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, rwqe->sge, rwqe->num_sge,
-				    sizeof(grh), hodp_pkt_payload(skb), pkt->paylen, HODP_TO_MR);
+				    sizeof(grh), hodp_pkt_payload(skb), pkt->paylen, HODP_TO_MR,
+				    &miss);
+	if (hodp_resp_park(qp, err, &miss))
+		return true;
 
 	cqe.wr_id = rwqe->wr_id;
 	cqe.status = !err ? IB_WC_SUCCESS : err == -EMSGSIZE ? IB_WC_LOC_LEN_ERR :
@@ -491,6 +551,7 @@ static void hodp_resp_ud(struct hodp_qp *qp, struct sk_buff *skb)
 	hodp_qp_complete(qp, qp->rcq, &cqe, pkt->solicited);
 	if (err)
 		hodp_qp_error(qp);
+	return false;
 }
 
 static enum hodp_resp_result hodp_resp_execute(struct hodp_qp *qp, struct sk_buff *skb)
@@ -525,17 +586,14 @@ static bool hodp_resp_uc_sync(struct hodp_qp *qp, struct hodp_pkt *pkt)
 {
 	if (pkt->psn != qp->resp_psn) {
 		qp->recv_active = false;
-		if (qp->write_mr)
-			hodp_mr_put(qp->write_mr);
-		qp->write_mr = NULL;
-		qp->write_left = 0;
+		hodp_resp_drop_write(qp);
 		qp->resp_psn = pkt->psn;
 	}
 	return (pkt->flags & HODP_F_FIRST) || qp->recv_active || qp->write_mr ||
 	       qp->write_left;
 }
 
-void hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
+bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 {
 	struct hodp_pkt *pkt = hodp_pkt(skb);
 	bool rc = qp->ibqp.qp_type == IB_QPT_RC;
@@ -545,7 +603,8 @@ void hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 	if (hodp_qp_state(qp) == IB_QPS_ERR || !hodp_resp_transport_ok(qp, pkt->opcode))
 		goto out;
 	if (qp->ibqp.qp_type == IB_QPT_UD || qp->ibqp.qp_type == IB_QPT_GSI) {
-		hodp_resp_ud(qp, skb);
+		if (hodp_resp_ud(qp, skb))
+			return true;
 		goto out;
 	}
 
@@ -558,6 +617,11 @@ void hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 	if (!(rc && d < 0 && (pkt->flags & HODP_F_READ))) {
 		while (qp->read_active && hodp_resp_read_step(qp))
 			cond_resched();
+		/* The READ's pages are being faulted in: this request waits behind it. */
+		if (hodp_odp_waiting(&qp->rx_wait)) {
+			qp->rx_parked_started = qp->rx_resume;
+			return true;
+		}
 	}
 
 	if (rc) {
@@ -584,6 +648,8 @@ void hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 	switch (res) {
 	case HODP_RESP_OK:
 		break;
+	case HODP_RESP_PARKED:
+		return true;
 	case HODP_RESP_RNR:
 		if (rc) {
 			hodp_count(qp->hdev, HODP_CNT_RNR_NAKS_SENT);
@@ -593,6 +659,7 @@ void hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 		}
 		goto out;
 	default:
+		hodp_resp_drop_write(qp);
 		if (rc) {
 			hodp_resp_nak(qp, pkt->psn, HODP_AETH_NAK |
 				      (res == HODP_RESP_NAK_ACCESS ? HODP_NAK_REM_ACCESS :
@@ -632,6 +699,7 @@ void hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 		hodp_resp_send_ack(qp, HODP_ACKNOWLEDGE, pkt->psn, HODP_AETH_ACK_NO_CREDIT, 0);
 out:
 	kfree_skb(skb);
+	return false;
 }
 
 bool hodp_resp_run(struct hodp_qp *qp)
@@ -640,9 +708,12 @@ bool hodp_resp_run(struct hodp_qp *qp)
 
 	if (hodp_qp_state(qp) == IB_QPS_ERR) {
 		qp->read_active = NULL;
+		hodp_resp_drop_write(qp);
 		hodp_resp_flush(qp);
 		return false;
 	}
+	if (hodp_odp_waiting(&qp->rx_wait))
+		return false;
 	for (n = 0; n < 16 && qp->read_active; n++)
 		if (!hodp_resp_read_step(qp))
 			break;

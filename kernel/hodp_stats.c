@@ -14,11 +14,22 @@ static const struct rdma_stat_desc hodp_counter_descs[HODP_CNT_NUM] = {
 	[HODP_CNT_SEQ_NAKS_SENT].name = "seq_naks_sent",
 	[HODP_CNT_RNR_NAKS_SENT].name = "rnr_naks_sent",
 	[HODP_CNT_DUP_REQUESTS].name = "duplicate_requests",
+	[HODP_CNT_ODP_FAULTS].name = "odp_page_faults",
+	[HODP_CNT_ODP_FAULTS_HANDLED].name = "odp_page_faults_handled",
+	[HODP_CNT_ODP_PAGES_MAPPED].name = "odp_pages_mapped",
+	[HODP_CNT_ODP_INVALIDATIONS].name = "odp_page_invalidations",
+	[HODP_CNT_ODP_INVALIDATIONS_HANDLED].name = "odp_page_invalidations_handled",
+	[HODP_CNT_ODP_PREFETCHES].name = "odp_page_prefetch",
 };
 
 void hodp_count(struct hodp_dev *hdev, enum hodp_counter c)
 {
 	atomic64_inc(&hdev->counters[c]);
+}
+
+void hodp_count_n(struct hodp_dev *hdev, enum hodp_counter c, u64 n)
+{
+	atomic64_add(n, &hdev->counters[c]);
 }
 
 struct rdma_hw_stats *hodp_alloc_hw_port_stats(struct ib_device *ibdev, u32 port_num)

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * On-demand paging memory regions on HMM.  An ODP MR pins nothing: it has a
+ * sparse translation table and an mmu_interval_notifier over its range.  The
+ * data path uses table entries under the MR's lock; a missing or too weak
+ * entry makes it raise a fault on the device's fault queue and park the
+ * stream that needed it (hodp_odp_park()); the fault worker fills the table
+ * with hmm_range_fault() and resumes the QP; invalidations clear entries.
+ */
+#ifndef HODP_ODP_H
+#define HODP_ODP_H
+
+#include <linux/list.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/xarray.h>
+
+struct hodp_dev;
+struct hodp_mr;
+struct hodp_qp;
+struct sk_buff;
+
+/* A table chunk: the entries of 512 pages, allocated when first faulted. */
+#define HODP_ODP_CHUNK_SHIFT	9
+#define HODP_ODP_CHUNK_PAGES	(1 << HODP_ODP_CHUNK_SHIFT)
+
+/* An entry is the page's virtual-DMA address with these rights in its low bits. */
+#define HODP_ODP_READ		BIT(0)
+#define HODP_ODP_WRITE		BIT(1)
+
+struct hodp_odp_chunk {
+	u64 entry[HODP_ODP_CHUNK_PAGES];
+};
+
+enum hodp_odp_stat {
+	HODP_ODP_FAULTS,		/* faults the data path raised */
+	HODP_ODP_FAULTS_HANDLED,	/* faults resolved with the pages mapped */
+	HODP_ODP_PAGES_MAPPED,
+	HODP_ODP_INVALIDATIONS,		/* pages unmapped by invalidations */
+	HODP_ODP_INVALIDATIONS_HANDLED,	/* invalidations that unmapped something */
+	HODP_ODP_PREFETCHES,
+	HODP_ODP_NUM_STATS,
+};
+
+struct hodp_odp {
+	struct mmu_interval_notifier notifier;
+	unsigned long start;		/* user address of the MR's first byte */
+	/* Guards the table and every access to the pages it points at. */
+	struct mutex lock;
+	struct xarray chunks;		/* user page number >> CHUNK_SHIFT -> chunk */
+	atomic64_t stats[HODP_ODP_NUM_STATS];
+};
+
+/* Where the data path found no translation with the rights it needs. */
+struct hodp_miss {
+	struct hodp_mr *mr;		/* referenced for the fault */
+	u64 iova;
+	u32 len;
+	bool write;
+};
+
+/*
+ * A QP's stream (its requester, or its receive side) waiting for a fault.
+ * Owned by the QP's engine except while pending, when the fault worker has it.
+ */
+struct hodp_odp_wait {
+	struct list_head node;		/* on the device's fault queue */
+	struct hodp_qp *qp;
+	struct hodp_mr *mr;
+	u64 iova;
+	u32 len;
+	bool write;
+	bool pending;
+	/* A fault that failed: a miss there again is an access error. */
+	int result;
+	u32 failed_key;
+	u64 failed_iova;
+	u32 failed_len;
+};
+
+/* The table slot for user address @addr, or NULL if its chunk does not exist. */
+static inline u64 *hodp_odp_slot(struct hodp_odp *odp, unsigned long addr)
+{
+	unsigned long page = addr >> PAGE_SHIFT;
+	struct hodp_odp_chunk *chunk = xa_load(&odp->chunks, page >> HODP_ODP_CHUNK_SHIFT);
+
+	return chunk ? &chunk->entry[page & (HODP_ODP_CHUNK_PAGES - 1)] : NULL;
+}
+
+/* Registration and release (hodp_odp_mr.c). */
+int hodp_odp_init(struct hodp_mr *mr, u64 start, u64 length);
+void hodp_odp_release(struct hodp_mr *mr);
+void hodp_odp_count(struct hodp_mr *mr, enum hodp_odp_stat stat, u64 n);
+int hodp_fill_stat_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr);
+
+/* Data path, under the MR's lock; -EAGAIN with @miss filled on a miss. */
+int hodp_odp_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, bool to_mr,
+		  struct hodp_miss *miss);
+void *hodp_odp_lock_u64(struct hodp_mr *mr, u64 iova, struct hodp_miss *miss);
+void hodp_odp_unlock(struct hodp_mr *mr);
+
+/* Unmap the table's entries for user addresses [start, end); under the lock. */
+u64 hodp_odp_unmap(struct hodp_mr *mr, unsigned long start, unsigned long end);
+extern const struct mmu_interval_notifier_ops hodp_odp_mni_ops;
+
+/* Faults (hodp_odp_fault.c). */
+int hodp_odp_wq_init(void);
+void hodp_odp_wq_exit(void);
+void hodp_odp_dev_init(struct hodp_dev *hdev);
+void hodp_odp_dev_fini(struct hodp_dev *hdev);
+/*
+ * After a miss: queue a fault for it and park @w's stream (-EAGAIN), or,
+ * if a fault there has already failed, -EACCES for an access error.
+ * Consumes @miss->mr's reference.
+ */
+int hodp_odp_park(struct hodp_qp *qp, struct hodp_odp_wait *w, struct hodp_miss *miss);
+/* Whether @w's stream is parked; ordered before what the worker did. */
+bool hodp_odp_waiting(struct hodp_odp_wait *w);
+/* QP reset or destroy: forget failed faults, wait out one being served. */
+void hodp_odp_wait_reset(struct hodp_qp *qp, struct hodp_odp_wait *w);
+
+#endif /* HODP_ODP_H */
