@@ -22,7 +22,7 @@ struct sk_buff;
 
 /* A table chunk: the entries of 512 pages, allocated when first faulted. */
 #define HODP_ODP_CHUNK_SHIFT	9
-#define HODP_ODP_CHUNK_PAGES	(1 << HODP_ODP_CHUNK_SHIFT)
+#define HODP_ODP_CHUNK_PAGES	BIT(HODP_ODP_CHUNK_SHIFT)
 
 /* An entry is the page's virtual-DMA address with these rights in its low bits. */
 #define HODP_ODP_READ		BIT(0)

@@ -8,6 +8,8 @@
  * an access error instead of another fault.
  */
 #include <linux/hmm.h>
+#include <linux/log2.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
 #include <linux/sizes.h>
 
@@ -22,8 +24,19 @@
 /*
  * A fault maps the aligned window around the miss (within the MR and the
  * VMA): sequential first touches then fault once per window, not per packet.
+ * docs/odp.md has the measurements behind the default.
  */
-#define HODP_ODP_FAULT_AROUND	SZ_256K
+static unsigned int odp_fault_around_kb = 256;
+module_param(odp_fault_around_kb, uint, 0644);
+MODULE_PARM_DESC(odp_fault_around_kb,
+		 "ODP faults map this aligned window around the miss, in KiB (4 to 4096)");
+
+static unsigned long hodp_odp_fault_around(void)
+{
+	unsigned long kb = clamp_t(unsigned long, READ_ONCE(odp_fault_around_kb), 4, SZ_4K);
+
+	return rounddown_pow_of_two(kb * SZ_1K);
+}
 
 static struct workqueue_struct *hodp_odp_wq;
 
@@ -129,8 +142,9 @@ static int hodp_odp_fault(struct hodp_mr *mr, u64 iova, u32 len, bool write, u64
 	unsigned long addr = odp->start + (iova - mr->iova);
 	unsigned long lo = odp->start & PAGE_MASK, hi = PAGE_ALIGN(odp->start + mr->length);
 	unsigned long need_start = addr & PAGE_MASK, need_end = PAGE_ALIGN(addr + len);
-	unsigned long start = max(ALIGN_DOWN(addr, HODP_ODP_FAULT_AROUND), lo);
-	unsigned long end = min(ALIGN(addr + len, HODP_ODP_FAULT_AROUND), hi);
+	unsigned long around = hodp_odp_fault_around();
+	unsigned long start = max(ALIGN_DOWN(addr, around), lo);
+	unsigned long end = min(ALIGN(addr + len, around), hi);
 	struct vm_area_struct *vma;
 	unsigned long *pfns;
 	int err;
@@ -209,6 +223,7 @@ static void hodp_odp_fault_work(struct work_struct *work)
 
 bool hodp_odp_waiting(struct hodp_odp_wait *w)
 {
+	/* Pairs with the worker's release: its outcome is visible once this reads false. */
 	return smp_load_acquire(&w->pending);
 }
 

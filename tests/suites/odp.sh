@@ -15,7 +15,15 @@ check "ibv_devinfo shows ODP for RC send, receive, write, read, atomics and SRQ"
 	bash -c "ibv_devinfo -v -d hodp0 | grep -A8 rc_odp_caps | tr -d '\t' | tr '\n' ' ' |
 		 grep -q 'SUPPORT_SEND SUPPORT_RECV SUPPORT_WRITE SUPPORT_READ SUPPORT_ATOMIC SUPPORT_SRQ'"
 
+# The first run is traced: faults raised and served, invalidations.
+tr=/sys/kernel/tracing
+mountpoint -q $tr || mount -t tracefs nodev $tr
+echo 1 > $tr/events/hodp/enable
 run_tap $bin/odp hodp0 hodp0 loopback
+echo 0 > $tr/events/hodp/enable
+for ev in hodp_odp_fault: hodp_odp_fault_done: hodp_odp_invalidate:; do
+	check "trace event ${ev%:} fired" grep -q " $ev " $tr/trace
+done
 run_tap "$(dirname "$0")/../lib/pyverbs.sh" hodp0 test_odp
 for t in ib_write_bw ib_read_bw ib_send_bw; do
 	EXPECT_ROWS=23 perf "loopback $t -a --odp" "" hodp0 hodp0 10.99.0.1 $t -a -n $ITERS --odp
