@@ -35,5 +35,13 @@ ibv_ud_pingpong -d hodp0 -g 1 -n 500 localhost | grep -E "bytes in|iters in"
 wait
 step "every work-request type, verified byte for byte, loopback on hodp0"
 build/guest/bin/xfer hodp0 hodp0 demo | tail -1
+step "on-demand paging: ib_write_bw --odp, 1 MiB messages, nothing pinned"
+ib_write_bw -d hodp0 -x 1 -s 1048576 -n 200 --odp > /tmp/odp-server.log 2>&1 &
+sleep 1
+ib_write_bw -d hodp0 -x 1 -s 1048576 -n 200 --odp 10.99.0.1 | grep -A1 -E "#bytes"
+wait
+for c in odp_page_faults odp_page_faults_handled odp_pages_mapped odp_page_invalidations; do
+	printf '  %-26s %s\n' "$c" "$(cat /sys/class/infiniband/hodp0/ports/1/hw_counters/$c)"
+done
 step "device counters"
 rdma statistic show link hodp0/1
