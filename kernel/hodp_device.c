@@ -137,6 +137,7 @@ static const struct ib_device_ops hodp_dev_ops = {
 	.driver_id = RDMA_DRIVER_UNKNOWN,
 	.uverbs_abi_ver = HODP_UVERBS_ABI_VERSION,
 
+	.advise_mr = hodp_advise_mr,
 	.alloc_hw_port_stats = hodp_alloc_hw_port_stats,
 	.alloc_mw = hodp_alloc_mw,
 	.alloc_pd = hodp_alloc_pd,
@@ -210,7 +211,7 @@ static void hodp_init_attr(struct hodp_dev *hdev)
 				 IB_DEVICE_FLUSH_GLOBAL | IB_DEVICE_ATOMIC_WRITE;
 	attr->kernel_cap_flags = IBK_ALLOW_USER_UNREG | IBK_ON_DEMAND_PAGING;
 	/* What an ODP MR serves, per transport: the engine faults on every path. */
-	attr->odp_caps.general_caps = IB_ODP_SUPPORT;
+	attr->odp_caps.general_caps = IB_ODP_SUPPORT | IB_ODP_SUPPORT_IMPLICIT;
 	attr->odp_caps.per_transport_caps.rc_odp_caps = IB_ODP_SUPPORT_SEND |
 		IB_ODP_SUPPORT_RECV | IB_ODP_SUPPORT_WRITE | IB_ODP_SUPPORT_READ |
 		IB_ODP_SUPPORT_ATOMIC | IB_ODP_SUPPORT_SRQ_RECV;

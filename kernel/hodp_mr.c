@@ -65,7 +65,7 @@ static void hodp_mr_destroy(struct hodp_dev *hdev, struct hodp_mr *mr)
 	xa_erase(&hdev->key_xa, mr->ibmr.lkey >> 8);
 	hodp_mr_put(mr);
 	wait_for_completion(&mr->released);
-	if (mr->type == HODP_MR_ODP)
+	if (mr->type == HODP_MR_ODP || mr->type == HODP_MR_IMPLICIT)
 		hodp_odp_release(mr);
 	kvfree(mr->pages);
 	ib_umem_release(mr->umem);
@@ -130,15 +130,19 @@ struct ib_mr *hodp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length, u64 io
 	if ((start ^ iova) & ~PAGE_MASK)
 		return ERR_PTR(-EINVAL);
 
-	/* Implicit ODP (the whole address space) is not offered. */
-	if ((access & IB_ACCESS_ON_DEMAND) && !start && length == U64_MAX)
-		return ERR_PTR(-EOPNOTSUPP);
+	/* The whole address space: implicit ODP, and only that. */
+	if (length == U64_MAX && (!(access & IB_ACCESS_ON_DEMAND) || start || iova))
+		return ERR_PTR(-EINVAL);
 
 	mr = hodp_mr_alloc(hdev, access);
 	if (IS_ERR(mr))
 		return ERR_CAST(mr);
 
-	if (access & IB_ACCESS_ON_DEMAND) {
+	if (length == U64_MAX) {
+		mr->type = HODP_MR_IMPLICIT;
+		mr->length = U64_MAX;
+		err = hodp_implicit_init(mr);
+	} else if (access & IB_ACCESS_ON_DEMAND) {
 		mr->type = HODP_MR_ODP;
 		mr->iova = iova;
 		mr->length = length;
@@ -187,7 +191,7 @@ struct ib_mr *hodp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start, u64 l
 	struct hodp_mr *mr = to_hmr(ibmr);
 	int err;
 
-	if (mr->type == HODP_MR_DMA)
+	if (mr->type == HODP_MR_DMA || mr->type == HODP_MR_IMPLICIT)
 		return ERR_PTR(-EINVAL);
 	err = hodp_mr_freeze(mr, false);
 	if (err)
@@ -223,7 +227,7 @@ int hodp_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 
 bool hodp_mr_covers(struct hodp_mr *mr, u64 iova, u64 len)
 {
-	return mr->type == HODP_MR_DMA ||
+	return mr->type == HODP_MR_DMA || mr->type == HODP_MR_IMPLICIT ||
 	       (iova >= mr->iova && len <= mr->length && iova - mr->iova <= mr->length - len);
 }
 
@@ -297,7 +301,7 @@ int hodp_mr_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, enum hodp_cop
 {
 	u64 off;
 
-	if (mr->type == HODP_MR_ODP)
+	if (mr->type == HODP_MR_ODP || mr->type == HODP_MR_IMPLICIT)
 		return hodp_odp_copy(mr, iova, buf, len, dir == HODP_TO_MR, miss);
 	if (mr->type == HODP_MR_DMA) {
 		void *va = (void *)(uintptr_t)iova;
@@ -344,15 +348,16 @@ static u64 hodp_atomic_op(atomic64_t *target, enum hodp_atomic_op op, u64 compar
 int hodp_mr_atomic(struct hodp_mr *mr, u64 iova, enum hodp_atomic_op op, u64 compare_add,
 		   u64 swap, u64 *orig, struct hodp_miss *miss)
 {
+	struct hodp_odp *locked;
 	void *va;
 	u64 off;
 
-	if (mr->type == HODP_MR_ODP) {
-		va = hodp_odp_lock_u64(mr, iova, miss);
+	if (mr->type == HODP_MR_ODP || mr->type == HODP_MR_IMPLICIT) {
+		va = hodp_odp_lock_u64(mr, iova, &locked, miss);
 		if (!va)
 			return -EAGAIN;
 		*orig = hodp_atomic_op(va, op, compare_add, swap);
-		hodp_odp_unlock(mr);
+		hodp_odp_unlock(locked);
 		return 0;
 	}
 	if (mr->type == HODP_MR_DMA) {

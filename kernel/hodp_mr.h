@@ -18,6 +18,7 @@ enum hodp_mr_type {
 	HODP_MR_DMA,		/* kernel virtual addresses, any length */
 	HODP_MR_USER,		/* pinned user pages */
 	HODP_MR_ODP,		/* user pages on demand (hodp_odp.h) */
+	HODP_MR_IMPLICIT,	/* the whole address space on demand */
 };
 
 struct hodp_mr {
@@ -30,6 +31,8 @@ struct hodp_mr {
 	struct page **pages;	/* HODP_MR_USER: the pinned pages in order */
 	unsigned int offset;	/* of iova within pages[0] */
 	struct hodp_odp odp;	/* HODP_MR_ODP */
+	struct hodp_implicit imp;	/* HODP_MR_IMPLICIT */
+	atomic64_t odp_stats[HODP_ODP_NUM_STATS];
 	/* Memory windows bound to this MR keep it registered. */
 	spinlock_t bind_lock;
 	u32 num_mw;

@@ -13,7 +13,10 @@
 #include <linux/list.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include <rdma/ib_verbs.h>
 
 struct hodp_dev;
 struct hodp_mr;
@@ -24,9 +27,15 @@ struct sk_buff;
 #define HODP_ODP_CHUNK_SHIFT	9
 #define HODP_ODP_CHUNK_PAGES	BIT(HODP_ODP_CHUNK_SHIFT)
 
-/* An entry is the page's virtual-DMA address with these rights in its low bits. */
+/*
+ * An entry is the page's virtual-DMA address with its rights and the order
+ * of the CPU mapping it belongs to (a THP or hugetlb page: its subpages are
+ * contiguous, so one entry serves a copy up to the end of the huge page).
+ */
 #define HODP_ODP_READ		BIT(0)
 #define HODP_ODP_WRITE		BIT(1)
+#define HODP_ODP_ORDER_SHIFT	2
+#define HODP_ODP_ORDER_MASK	(0x1full << HODP_ODP_ORDER_SHIFT)
 
 struct hodp_odp_chunk {
 	u64 entry[HODP_ODP_CHUNK_PAGES];
@@ -38,17 +47,44 @@ enum hodp_odp_stat {
 	HODP_ODP_PAGES_MAPPED,
 	HODP_ODP_INVALIDATIONS,		/* pages unmapped by invalidations */
 	HODP_ODP_INVALIDATIONS_HANDLED,	/* invalidations that unmapped something */
-	HODP_ODP_PREFETCHES,
+	HODP_ODP_PREFETCHES,		/* pages mapped by ibv_advise_mr() */
+	HODP_ODP_CHILDREN,		/* implicit MR: children alive */
+	HODP_ODP_CHILDREN_CREATED,
+	HODP_ODP_CHILDREN_FREED,
 	HODP_ODP_NUM_STATS,
 };
 
+/*
+ * User memory [start, end) the device maps on demand: an explicit ODP MR's
+ * range, or one span of an implicit MR (a child).
+ */
 struct hodp_odp {
 	struct mmu_interval_notifier notifier;
-	unsigned long start;		/* user address of the MR's first byte */
+	struct hodp_mr *mr;		/* the MR it serves (a child's parent) */
+	unsigned long start;
+	unsigned long end;
 	/* Guards the table and every access to the pages it points at. */
 	struct mutex lock;
 	struct xarray chunks;		/* user page number >> CHUNK_SHIFT -> chunk */
-	atomic64_t stats[HODP_ODP_NUM_STATS];
+	u64 npages;			/* entries mapped, under lock */
+	bool is_child;
+};
+
+/* A span of an implicit MR, created by its first fault or prefetch. */
+struct hodp_odp_child {
+	struct hodp_odp odp;
+	refcount_t refs;		/* the parent's xarray, lookups, queued work */
+	unsigned long index;		/* start >> span shift */
+	struct work_struct retire_work;	/* unlink once its memory is all unmapped */
+	struct rcu_head rcu;
+};
+
+/* An implicit MR: the whole address space, in children of one span each. */
+struct hodp_implicit {
+	struct mm_struct *mm;		/* mmgrab()bed: the children's notifiers go here */
+	unsigned int span_shift;
+	struct mutex lock;		/* creating and unlinking children */
+	struct xarray children;		/* index -> struct hodp_odp_child, RCU-freed */
 };
 
 /* Where the data path found no translation with the rights it needs. */
@@ -87,25 +123,62 @@ static inline u64 *hodp_odp_slot(struct hodp_odp *odp, unsigned long addr)
 	return chunk ? &chunk->entry[page & (HODP_ODP_CHUNK_PAGES - 1)] : NULL;
 }
 
-/* Registration and release (hodp_odp_mr.c). */
+/* Registration and release (hodp_odp_mr.c, hodp_odp_implicit.c). */
 int hodp_odp_init(struct hodp_mr *mr, u64 start, u64 length);
+int hodp_implicit_init(struct hodp_mr *mr);
 void hodp_odp_release(struct hodp_mr *mr);
-void hodp_odp_count(struct hodp_mr *mr, enum hodp_odp_stat stat, u64 n);
+void hodp_odp_count(struct hodp_mr *mr, enum hodp_odp_stat stat, s64 n);
 int hodp_fill_stat_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr);
 
-/* Data path, under the MR's lock; -EAGAIN with @miss filled on a miss. */
+/*
+ * The ODP range that serves user address @addr of @mr, referenced until
+ * hodp_odp_put(); for an implicit MR its child, created if @create.
+ * NULL if there is none.
+ */
+struct hodp_odp *hodp_odp_get(struct hodp_mr *mr, unsigned long addr, bool create);
+void hodp_odp_put(struct hodp_odp *odp);
+/* The user address of @iova in @mr. */
+unsigned long hodp_odp_addr(struct hodp_mr *mr, u64 iova);
+
+/* Data path, under the range's lock; -EAGAIN with @miss filled on a miss. */
 int hodp_odp_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, bool to_mr,
 		  struct hodp_miss *miss);
-void *hodp_odp_lock_u64(struct hodp_mr *mr, u64 iova, struct hodp_miss *miss);
-void hodp_odp_unlock(struct hodp_mr *mr);
+/* The u64 at @iova, writable, with *@locked held until hodp_odp_unlock(). */
+void *hodp_odp_lock_u64(struct hodp_mr *mr, u64 iova, struct hodp_odp **locked,
+			struct hodp_miss *miss);
+void hodp_odp_unlock(struct hodp_odp *odp);
 
 /* Unmap the table's entries for user addresses [start, end); under the lock. */
-u64 hodp_odp_unmap(struct hodp_mr *mr, unsigned long start, unsigned long end);
+u64 hodp_odp_unmap(struct hodp_odp *odp, unsigned long start, unsigned long end);
+/* Drop every mapping and the table; the notifier is removed already. */
+void hodp_odp_teardown(struct hodp_odp *odp);
 extern const struct mmu_interval_notifier_ops hodp_odp_mni_ops;
+/* Implicit MRs (hodp_odp_implicit.c). */
+struct hodp_odp *hodp_implicit_child_get(struct hodp_mr *mr, unsigned long addr, bool create);
+void hodp_implicit_child_put(struct hodp_odp_child *child);
+void hodp_implicit_release(struct hodp_mr *mr);
+/* From invalidate(): the child's memory is all unmapped; unlink it later. */
+void hodp_implicit_child_retire(struct hodp_odp *odp);
+
+/*
+ * Map user addresses [addr, addr + len) of @mr: for a fault (@snapshot
+ * false: missing pages are faulted in, around the miss too) or a prefetch
+ * (@exact: only the range; @snapshot: only pages already present).
+ * Returns the pages mapped, or a negative errno.
+ */
+s64 hodp_odp_map(struct hodp_mr *mr, unsigned long addr, u64 len, bool write, bool exact,
+		 bool snapshot);
+
+/* ibv_advise_mr() (hodp_odp_prefetch.c). */
+int hodp_advise_mr(struct ib_pd *pd, enum ib_uverbs_advise_mr_advice advice, u32 flags,
+		   struct ib_sge *sg_list, u32 num_sge, struct uverbs_attr_bundle *attrs);
 
 /* Faults (hodp_odp_fault.c). */
 int hodp_odp_wq_init(void);
 void hodp_odp_wq_exit(void);
+/* The ODP workqueue (faults, prefetches, retiring children), and waiting for it. */
+bool hodp_odp_queue(struct work_struct *work);
+void hodp_odp_flush(void);
 void hodp_odp_dev_init(struct hodp_dev *hdev);
 void hodp_odp_dev_fini(struct hodp_dev *hdev);
 /*

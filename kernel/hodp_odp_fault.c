@@ -40,7 +40,7 @@ static unsigned long hodp_odp_fault_around(void)
 
 static struct workqueue_struct *hodp_odp_wq;
 
-/* Make sure the table has chunks for [start, end); before taking the MR's lock. */
+/* Make sure the table has chunks for [start, end); before taking the range's lock. */
 static int hodp_odp_alloc_chunks(struct hodp_odp *odp, unsigned long start, unsigned long end)
 {
 	unsigned long index = (start >> PAGE_SHIFT) >> HODP_ODP_CHUNK_SHIFT;
@@ -65,36 +65,43 @@ static int hodp_odp_alloc_chunks(struct hodp_odp *odp, unsigned long start, unsi
 	return 0;
 }
 
-/* Under the MR's lock, with the range still current: fill the table. */
-static u64 hodp_odp_install(struct hodp_mr *mr, const struct hmm_range *range)
+/* Under the range's lock, with the range still current: fill the table. */
+static u64 hodp_odp_install(struct hodp_odp *odp, const struct hmm_range *range)
 {
+	struct ib_device *ibdev = odp->mr->ibmr.device;
 	unsigned long addr;
 	u64 mapped = 0;
 	size_t i;
 
 	for (addr = range->start, i = 0; addr < range->end; addr += PAGE_SIZE, i++) {
 		unsigned long pfn = range->hmm_pfns[i];
-		u64 *slot = hodp_odp_slot(&mr->odp, addr);
+		u64 *slot = hodp_odp_slot(odp, addr);
 		dma_addr_t dma;
 
 		if (!(pfn & HMM_PFN_VALID) || (pfn & HMM_PFN_ERROR))
 			continue;
-		dma = ib_dma_map_page(mr->ibmr.device, hmm_pfn_to_page(pfn), 0, PAGE_SIZE,
+		dma = ib_dma_map_page(ibdev, hmm_pfn_to_page(pfn), 0, PAGE_SIZE,
 				      DMA_BIDIRECTIONAL);
-		if (ib_dma_mapping_error(mr->ibmr.device, dma))
+		if (ib_dma_mapping_error(ibdev, dma))
 			continue;
 		/* A read-only entry upgraded by a write fault: drop the old mapping first. */
-		hodp_odp_unmap(mr, addr, addr + PAGE_SIZE);
-		*slot = dma | HODP_ODP_READ | (pfn & HMM_PFN_WRITE ? HODP_ODP_WRITE : 0);
+		hodp_odp_unmap(odp, addr, addr + PAGE_SIZE);
+		*slot = dma | HODP_ODP_READ | (pfn & HMM_PFN_WRITE ? HODP_ODP_WRITE : 0) |
+			(u64)hmm_pfn_to_map_order(pfn) << HODP_ODP_ORDER_SHIFT;
 		mapped++;
 	}
+	odp->npages += mapped;
 	return mapped;
 }
 
-static int hodp_odp_fault_range(struct hodp_mr *mr, unsigned long start, unsigned long end,
-				bool write, unsigned long *pfns, u64 *mapped)
+/*
+ * hmm_range_fault() over [start, end) of @odp, retried while invalidations
+ * race with it, then the table filled under the lock.  @pfns has room for
+ * the range; on return it holds what HMM found.
+ */
+static int hodp_odp_fault_range(struct hodp_odp *odp, unsigned long start, unsigned long end,
+				unsigned long default_flags, unsigned long *pfns, u64 *mapped)
 {
-	struct hodp_odp *odp = &mr->odp;
 	struct mm_struct *mm = odp->notifier.mm;
 	unsigned long timeout = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
 	struct hmm_range range = {
@@ -102,7 +109,7 @@ static int hodp_odp_fault_range(struct hodp_mr *mr, unsigned long start, unsigne
 		.start = start,
 		.end = end,
 		.hmm_pfns = pfns,
-		.default_flags = HMM_PFN_REQ_FAULT | (write ? HMM_PFN_REQ_WRITE : 0),
+		.default_flags = default_flags,
 	};
 	int err;
 
@@ -128,29 +135,45 @@ static int hodp_odp_fault_range(struct hodp_mr *mr, unsigned long start, unsigne
 			mutex_unlock(&odp->lock);
 			continue;
 		}
-		*mapped = hodp_odp_install(mr, &range);
+		*mapped += hodp_odp_install(odp, &range);
 		mutex_unlock(&odp->lock);
 		return 0;
 	}
 }
 
-/* Map [iova, iova + len) of @mr, and what is around it in the same VMA. */
-static int hodp_odp_fault(struct hodp_mr *mr, u64 iova, u32 len, bool write, u64 *mapped)
+static int hodp_odp_fault_pages(struct hodp_odp *odp, unsigned long start, unsigned long end,
+				unsigned long default_flags, u64 *mapped)
 {
-	struct hodp_odp *odp = &mr->odp;
+	unsigned long *pfns;
+	int err;
+
+	pfns = kvmalloc_array((end - start) >> PAGE_SHIFT, sizeof(*pfns), GFP_KERNEL);
+	if (!pfns)
+		return -ENOMEM;
+	err = hodp_odp_fault_range(odp, start, end, default_flags, pfns, mapped);
+	kvfree(pfns);
+	return err;
+}
+
+/*
+ * A miss at @addr: map the fault-around window in the same VMA, falling back
+ * to the missing pages alone; then the rest of the huge page the miss
+ * landed in, so that one fault maps a THP or hugetlb page whole.
+ */
+static int hodp_odp_fault_one(struct hodp_odp *odp, unsigned long addr, unsigned long len,
+			      unsigned long default_flags, u64 *mapped)
+{
 	struct mm_struct *mm = odp->notifier.mm;
-	unsigned long addr = odp->start + (iova - mr->iova);
-	unsigned long lo = odp->start & PAGE_MASK, hi = PAGE_ALIGN(odp->start + mr->length);
+	unsigned long lo = odp->start & PAGE_MASK, hi = PAGE_ALIGN(odp->end);
 	unsigned long need_start = addr & PAGE_MASK, need_end = PAGE_ALIGN(addr + len);
 	unsigned long around = hodp_odp_fault_around();
 	unsigned long start = max(ALIGN_DOWN(addr, around), lo);
 	unsigned long end = min(ALIGN(addr + len, around), hi);
+	unsigned long *pfns, size;
 	struct vm_area_struct *vma;
-	unsigned long *pfns;
+	unsigned int order;
 	int err;
 
-	if (!mmget_not_zero(mm))
-		return -EFAULT;
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, addr);
 	if (vma) {
@@ -158,24 +181,71 @@ static int hodp_odp_fault(struct hodp_mr *mr, u64 iova, u32 len, bool write, u64
 		end = max(min(end, vma->vm_end), min(need_end, vma->vm_end));
 	}
 	mmap_read_unlock(mm);
-	if (!vma) {
-		err = -EFAULT;
-		goto out_put;
-	}
+	if (!vma)
+		return -EFAULT;
 
 	pfns = kvmalloc_array((end - start) >> PAGE_SHIFT, sizeof(*pfns), GFP_KERNEL);
-	if (!pfns) {
-		err = -ENOMEM;
-		goto out_put;
-	}
-	err = hodp_odp_fault_range(mr, start, end, write, pfns, mapped);
+	if (!pfns)
+		return -ENOMEM;
+	err = hodp_odp_fault_range(odp, start, end, default_flags, pfns, mapped);
+	order = err ? 0 : hmm_pfn_to_map_order(pfns[(addr - start) >> PAGE_SHIFT]);
+	kvfree(pfns);
 	/* Something around the miss cannot be mapped: the miss alone may still be. */
 	if (err && err != -ETIMEDOUT && (start != need_start || end != need_end))
-		err = hodp_odp_fault_range(mr, need_start, need_end, write, pfns, mapped);
-	kvfree(pfns);
-out_put:
-	mmput(mm);
-	return err;
+		return hodp_odp_fault_pages(odp, need_start, need_end, default_flags, mapped);
+	if (err || !order)
+		return err;
+
+	size = PAGE_SIZE << order;
+	if (ALIGN_DOWN(addr, size) >= start && ALIGN(addr + 1, size) <= end)
+		return 0;
+	/* Present already: mapping the rest of the huge page costs no fault. */
+	return hodp_odp_fault_pages(odp, max(ALIGN_DOWN(addr, size), lo),
+				    min(ALIGN(addr + 1, size), hi), default_flags, mapped);
+}
+
+s64 hodp_odp_map(struct hodp_mr *mr, unsigned long addr, u64 len, bool write, bool exact,
+		 bool snapshot)
+{
+	unsigned long default_flags = snapshot ? 0 :
+				      HMM_PFN_REQ_FAULT | (write ? HMM_PFN_REQ_WRITE : 0);
+	unsigned long end = addr + len;
+	u64 mapped = 0;
+	int err = 0;
+
+	if (!len || end < addr)
+		return -EINVAL;
+	while (addr < end && !err) {
+		struct hodp_odp *odp = hodp_odp_get(mr, addr, true);
+		struct mm_struct *mm;
+		unsigned long stop;
+
+		if (!odp)
+			return -EFAULT;
+		stop = min(end, odp->end);
+		mm = odp->notifier.mm;
+		if (!mmget_not_zero(mm)) {
+			hodp_odp_put(odp);
+			return -EFAULT;
+		}
+		if (!exact) {
+			err = hodp_odp_fault_one(odp, addr, stop - addr, default_flags, &mapped);
+		} else {
+			/* Prefetch: the range itself, a bounded batch of pages at a time. */
+			while (addr < stop && !err) {
+				unsigned long next = min(stop, ALIGN(addr + 1, SZ_2M));
+
+				err = hodp_odp_fault_pages(odp, addr & PAGE_MASK, PAGE_ALIGN(next),
+							   default_flags, &mapped);
+				addr = next;
+				cond_resched();
+			}
+		}
+		mmput(mm);
+		hodp_odp_put(odp);
+		addr = stop;
+	}
+	return err ?: mapped;
 }
 
 static void hodp_odp_fault_work(struct work_struct *work)
@@ -185,8 +255,8 @@ static void hodp_odp_fault_work(struct work_struct *work)
 	for (;;) {
 		struct hodp_odp_wait *w;
 		struct hodp_qp *qp;
-		u64 mapped = 0;
 		ktime_t t0;
+		s64 mapped;
 		int err;
 
 		spin_lock(&hdev->fault_lock);
@@ -199,8 +269,11 @@ static void hodp_odp_fault_work(struct work_struct *work)
 
 		qp = w->qp;
 		t0 = ktime_get();
-		err = hodp_odp_fault(w->mr, w->iova, w->len, w->write, &mapped);
-		trace_hodp_odp_fault_done(qp->ibqp.qp_num, w->mr->ibmr.lkey, w->iova, mapped, err,
+		mapped = hodp_odp_map(w->mr, hodp_odp_addr(w->mr, w->iova), w->len, w->write,
+				      false, false);
+		err = mapped < 0 ? mapped : 0;
+		trace_hodp_odp_fault_done(qp->ibqp.qp_num, w->mr->ibmr.lkey, w->iova,
+					  err ? 0 : mapped, err,
 					  ktime_to_ns(ktime_sub(ktime_get(), t0)));
 		if (err) {
 			w->result = err;
@@ -279,6 +352,16 @@ void hodp_odp_dev_init(struct hodp_dev *hdev)
 void hodp_odp_dev_fini(struct hodp_dev *hdev)
 {
 	flush_work(&hdev->fault_work);
+}
+
+bool hodp_odp_queue(struct work_struct *work)
+{
+	return queue_work(hodp_odp_wq, work);
+}
+
+void hodp_odp_flush(void)
+{
+	flush_workqueue(hodp_odp_wq);
 }
 
 int hodp_odp_wq_init(void)

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ODP invalidation: the kernel is about to change the mapping of part of an
- * MR's range.  Entries there are cleared under the MR's lock, which every
+ * ODP range.  Entries there are cleared under the range's lock, which every
  * data-path access holds across its copy, so once this returns nothing in
  * hodp touches those pages; a fault racing with it sees the new sequence
- * and starts over.
+ * and starts over.  An implicit child that an unmap leaves empty is
+ * unlinked (later: its notifier cannot be removed from inside it).
  */
 #include "hodp.h"
 #include "hodp_mr.h"
@@ -14,24 +15,29 @@
 static bool hodp_odp_invalidate(struct mmu_interval_notifier *mni,
 				const struct mmu_notifier_range *range, unsigned long cur_seq)
 {
-	struct hodp_mr *mr = container_of(mni, struct hodp_mr, odp.notifier);
-	unsigned long start = max(range->start, mni->interval_tree.start);
-	unsigned long end = min(range->end, mni->interval_tree.last + 1);
+	struct hodp_odp *odp = container_of(mni, struct hodp_odp, notifier);
+	unsigned long start = max(range->start, odp->start);
+	unsigned long end = min(range->end, odp->end);
+	bool empty;
 	u64 unmapped;
 
 	/* Sleeping for the lock is not allowed here: the caller retries. */
 	if (!mmu_notifier_range_blockable(range))
 		return false;
 
-	mutex_lock(&mr->odp.lock);
+	mutex_lock(&odp->lock);
 	mmu_interval_set_seq(mni, cur_seq);
-	unmapped = hodp_odp_unmap(mr, start, end);
-	mutex_unlock(&mr->odp.lock);
+	unmapped = hodp_odp_unmap(odp, start, end);
+	empty = !odp->npages;
+	mutex_unlock(&odp->lock);
 
-	trace_hodp_odp_invalidate(mr->ibmr.lkey, start, end, range->event, unmapped);
+	trace_hodp_odp_invalidate(odp->mr->ibmr.lkey, start, end, range->event, unmapped);
 	if (unmapped) {
-		hodp_odp_count(mr, HODP_ODP_INVALIDATIONS, unmapped);
-		hodp_odp_count(mr, HODP_ODP_INVALIDATIONS_HANDLED, 1);
+		hodp_odp_count(odp->mr, HODP_ODP_INVALIDATIONS, unmapped);
+		hodp_odp_count(odp->mr, HODP_ODP_INVALIDATIONS_HANDLED, 1);
+		/* Only an unmap: memory still mapped (DONTNEED, mprotect) refaults soon. */
+		if (odp->is_child && empty && range->event == MMU_NOTIFY_UNMAP)
+			hodp_implicit_child_retire(odp);
 	}
 	return true;
 }

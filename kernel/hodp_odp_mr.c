@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ODP memory regions: registration (a notifier, an empty table: nothing
- * pinned, nothing sized by the length), the data path's access to the
- * table, unmapping, release and the per-MR counters.
+ * ODP memory regions: registration of an explicit ODP MR (a notifier and an
+ * empty table: nothing pinned, nothing sized by the length), the data
+ * path's access to a range's table, unmapping and the per-MR counters.
  */
 #include <linux/mm.h>
-#include <linux/sched/mm.h>
 #include <net/netlink.h>
 #include <rdma/rdma_netlink.h>
 #include <rdma/restrack.h>
@@ -22,9 +21,11 @@ int hodp_odp_init(struct hodp_mr *mr, u64 start, u64 length)
 
 	if (!current->mm || !access_ok(u64_to_user_ptr(start), length))
 		return -EFAULT;
+	odp->mr = mr;
+	odp->start = start;
+	odp->end = start + length;
 	mutex_init(&odp->lock);
 	xa_init(&odp->chunks);
-	odp->start = start;
 	err = mmu_interval_notifier_insert(&odp->notifier, current->mm, start, length,
 					   &hodp_odp_mni_ops);
 	if (err) {
@@ -34,9 +35,25 @@ int hodp_odp_init(struct hodp_mr *mr, u64 start, u64 length)
 	return err;
 }
 
-u64 hodp_odp_unmap(struct hodp_mr *mr, unsigned long start, unsigned long end)
+/* Huge mapping @order at @page is broken up: entries around it describe 4 KiB pages. */
+static void hodp_odp_demote(struct hodp_odp *odp, unsigned long page, unsigned int order)
 {
-	struct hodp_odp *odp = &mr->odp;
+	unsigned long first = ALIGN_DOWN(page, 1UL << order), p;
+
+	for (p = first; p < first + (1UL << order); p++) {
+		u64 *slot;
+
+		if (p < odp->start >> PAGE_SHIFT || p > (odp->end - 1) >> PAGE_SHIFT)
+			continue;
+		slot = hodp_odp_slot(odp, p << PAGE_SHIFT);
+		if (slot)
+			*slot &= ~HODP_ODP_ORDER_MASK;
+	}
+}
+
+u64 hodp_odp_unmap(struct hodp_odp *odp, unsigned long start, unsigned long end)
+{
+	struct ib_device *ibdev = odp->mr->ibmr.device;
 	unsigned long first = start >> PAGE_SHIFT, last = (end - 1) >> PAGE_SHIFT;
 	struct hodp_odp_chunk *chunk;
 	unsigned long index;
@@ -52,36 +69,56 @@ u64 hodp_odp_unmap(struct hodp_mr *mr, unsigned long start, unsigned long end)
 		for (page = max(base, first); page <= min(base + HODP_ODP_CHUNK_PAGES - 1, last);
 		     page++) {
 			u64 *slot = &chunk->entry[page - base];
-			u64 dma = *slot & PAGE_MASK;
+			u64 entry = *slot, dma = entry & PAGE_MASK;
+			unsigned int order;
 
-			if (!*slot)
+			if (!entry)
 				continue;
-			/* Stores through the kernel mapping bypass the PTE's dirty bit. */
-			if (*slot & HODP_ODP_WRITE)
-				set_page_dirty(virt_to_page((void *)(uintptr_t)dma));
-			ib_dma_unmap_page(mr->ibmr.device, dma, PAGE_SIZE, DMA_BIDIRECTIONAL);
 			*slot = 0;
+			order = (entry & HODP_ODP_ORDER_MASK) >> HODP_ODP_ORDER_SHIFT;
+			if (order)
+				hodp_odp_demote(odp, page, order);
+			/* Stores through the kernel mapping bypass the PTE's dirty bit. */
+			if (entry & HODP_ODP_WRITE)
+				set_page_dirty(virt_to_page((void *)(uintptr_t)dma));
+			ib_dma_unmap_page(ibdev, dma, PAGE_SIZE, DMA_BIDIRECTIONAL);
 			unmapped++;
 		}
 	}
+	odp->npages -= unmapped;
 	return unmapped;
 }
 
-/* After deregistration's users are gone: no notifier, no mapping, no table. */
-void hodp_odp_release(struct hodp_mr *mr)
+void hodp_odp_teardown(struct hodp_odp *odp)
 {
-	struct hodp_odp *odp = &mr->odp;
 	struct hodp_odp_chunk *chunk;
 	unsigned long index;
 
-	mmu_interval_notifier_remove(&odp->notifier);
 	mutex_lock(&odp->lock);
-	hodp_odp_unmap(mr, odp->start & PAGE_MASK, PAGE_ALIGN(odp->start + mr->length));
+	hodp_odp_unmap(odp, odp->start & PAGE_MASK, PAGE_ALIGN(odp->end));
 	mutex_unlock(&odp->lock);
 	xa_for_each(&odp->chunks, index, chunk)
 		kfree(chunk);
 	xa_destroy(&odp->chunks);
 	mutex_destroy(&odp->lock);
+}
+
+unsigned long hodp_odp_addr(struct hodp_mr *mr, u64 iova)
+{
+	return mr->type == HODP_MR_IMPLICIT ? iova : mr->odp.start + (iova - mr->iova);
+}
+
+struct hodp_odp *hodp_odp_get(struct hodp_mr *mr, unsigned long addr, bool create)
+{
+	if (mr->type == HODP_MR_IMPLICIT)
+		return hodp_implicit_child_get(mr, addr, create);
+	return addr >= mr->odp.start && addr < mr->odp.end ? &mr->odp : NULL;
+}
+
+void hodp_odp_put(struct hodp_odp *odp)
+{
+	if (odp->is_child)
+		hodp_implicit_child_put(container_of(odp, struct hodp_odp_child, odp));
 }
 
 static void hodp_odp_miss(struct hodp_mr *mr, u64 iova, u32 len, bool write,
@@ -91,69 +128,96 @@ static void hodp_odp_miss(struct hodp_mr *mr, u64 iova, u32 len, bool write,
 	*miss = (struct hodp_miss) { .mr = mr, .iova = iova, .len = len, .write = write };
 }
 
-/* The kernel address of user address @addr if its entry grants @write, else NULL. */
-static void *hodp_odp_kaddr(struct hodp_odp *odp, unsigned long addr, bool write)
+/*
+ * The kernel address of user address @addr if its entry grants @write, and
+ * in *@span how many bytes from there the same mapping covers.
+ */
+static void *hodp_odp_kaddr(struct hodp_odp *odp, unsigned long addr, bool write, u64 *span)
 {
 	u64 *slot = hodp_odp_slot(odp, addr);
 	u64 entry = slot ? *slot : 0;
+	unsigned int order = (entry & HODP_ODP_ORDER_MASK) >> HODP_ODP_ORDER_SHIFT;
+	u64 size = PAGE_SIZE << order;
 
 	if (!(entry & HODP_ODP_READ) || (write && !(entry & HODP_ODP_WRITE)))
 		return NULL;
+	*span = size - (addr & (size - 1));
 	return (void *)(uintptr_t)(entry & PAGE_MASK) + offset_in_page(addr);
 }
 
 int hodp_odp_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, bool to_mr,
 		  struct hodp_miss *miss)
 {
-	struct hodp_odp *odp = &mr->odp;
-	unsigned long addr = odp->start + (iova - mr->iova);
+	unsigned long addr = hodp_odp_addr(mr, iova);
 
-	/* One packet at most: the lock is held across a bounded copy. */
-	mutex_lock(&odp->lock);
 	while (len) {
-		u32 chunk = min_t(u32, len, PAGE_SIZE - offset_in_page(addr));
-		void *va = hodp_odp_kaddr(odp, addr, to_mr);
+		struct hodp_odp *odp = hodp_odp_get(mr, addr, false);
 
-		if (!va) {
-			mutex_unlock(&odp->lock);
-			hodp_odp_miss(mr, mr->iova + (addr - odp->start), len, to_mr, miss);
-			return -EAGAIN;
+		if (!odp)
+			goto miss;
+		/* One packet at most: the lock is held across a bounded copy. */
+		mutex_lock(&odp->lock);
+		while (len && addr < odp->end) {
+			u64 span;
+			void *va = hodp_odp_kaddr(odp, addr, to_mr, &span);
+			u32 chunk = min_t(u64, min_t(u64, len, span), odp->end - addr);
+
+			if (!va) {
+				mutex_unlock(&odp->lock);
+				hodp_odp_put(odp);
+				goto miss;
+			}
+			if (to_mr)
+				memcpy(va, buf, chunk);
+			else
+				memcpy(buf, va, chunk);
+			buf += chunk;
+			addr += chunk;
+			len -= chunk;
 		}
-		if (to_mr)
-			memcpy(va, buf, chunk);
-		else
-			memcpy(buf, va, chunk);
-		buf += chunk;
-		addr += chunk;
-		len -= chunk;
-	}
-	mutex_unlock(&odp->lock);
-	return 0;
-}
-
-void *hodp_odp_lock_u64(struct hodp_mr *mr, u64 iova, struct hodp_miss *miss)
-{
-	struct hodp_odp *odp = &mr->odp;
-	void *va;
-
-	mutex_lock(&odp->lock);
-	va = hodp_odp_kaddr(odp, odp->start + (iova - mr->iova), true);
-	if (!va) {
 		mutex_unlock(&odp->lock);
-		hodp_odp_miss(mr, iova, sizeof(u64), true, miss);
+		hodp_odp_put(odp);
 	}
-	return va;
+	return 0;
+
+miss:
+	hodp_odp_miss(mr, iova + (addr - hodp_odp_addr(mr, iova)), len, to_mr, miss);
+	return -EAGAIN;
 }
 
-void hodp_odp_unlock(struct hodp_mr *mr)
+void *hodp_odp_lock_u64(struct hodp_mr *mr, u64 iova, struct hodp_odp **locked,
+			struct hodp_miss *miss)
 {
-	mutex_unlock(&mr->odp.lock);
+	unsigned long addr = hodp_odp_addr(mr, iova);
+	struct hodp_odp *odp = hodp_odp_get(mr, addr, false);
+	void *va = NULL;
+	u64 span;
+
+	if (odp) {
+		mutex_lock(&odp->lock);
+		va = hodp_odp_kaddr(odp, addr, true, &span);
+		if (va) {
+			*locked = odp;
+			return va;
+		}
+		mutex_unlock(&odp->lock);
+		hodp_odp_put(odp);
+	}
+	hodp_odp_miss(mr, iova, sizeof(u64), true, miss);
+	return NULL;
 }
 
-void hodp_odp_count(struct hodp_mr *mr, enum hodp_odp_stat stat, u64 n)
+void hodp_odp_unlock(struct hodp_odp *odp)
 {
-	atomic64_add(n, &mr->odp.stats[stat]);
-	hodp_count_n(to_hdev(mr->ibmr.device), HODP_CNT_ODP_FAULTS + stat, n);
+	mutex_unlock(&odp->lock);
+	hodp_odp_put(odp);
+}
+
+void hodp_odp_count(struct hodp_mr *mr, enum hodp_odp_stat stat, s64 n)
+{
+	atomic64_add(n, &mr->odp_stats[stat]);
+	if (stat <= HODP_ODP_PREFETCHES)
+		hodp_count_n(to_hdev(mr->ibmr.device), HODP_CNT_ODP_FAULTS + stat, n);
 }
 
 static const char * const hodp_odp_stat_names[HODP_ODP_NUM_STATS] = {
@@ -163,26 +227,41 @@ static const char * const hodp_odp_stat_names[HODP_ODP_NUM_STATS] = {
 	[HODP_ODP_INVALIDATIONS] = "page_invalidations",
 	[HODP_ODP_INVALIDATIONS_HANDLED] = "page_invalidations_handled",
 	[HODP_ODP_PREFETCHES] = "page_prefetch",
+	[HODP_ODP_CHILDREN] = "implicit_children",
+	[HODP_ODP_CHILDREN_CREATED] = "implicit_children_created",
+	[HODP_ODP_CHILDREN_FREED] = "implicit_children_freed",
 };
 
 int hodp_fill_stat_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr)
 {
 	struct hodp_mr *mr = to_hmr(ibmr);
+	int i, n = HODP_ODP_NUM_STATS;
 	struct nlattr *table;
-	int i;
 
-	if (mr->type != HODP_MR_ODP)
+	if (mr->type != HODP_MR_ODP && mr->type != HODP_MR_IMPLICIT)
 		return 0;
+	if (mr->type == HODP_MR_ODP)
+		n = HODP_ODP_CHILDREN;
 	table = nla_nest_start(msg, RDMA_NLDEV_ATTR_STAT_HWCOUNTERS);
 	if (!table)
 		return -EMSGSIZE;
-	for (i = 0; i < HODP_ODP_NUM_STATS; i++) {
+	for (i = 0; i < n; i++) {
 		if (rdma_nl_stat_hwcounter_entry(msg, hodp_odp_stat_names[i],
-						 atomic64_read(&mr->odp.stats[i]))) {
+						 atomic64_read(&mr->odp_stats[i]))) {
 			nla_nest_cancel(msg, table);
 			return -EMSGSIZE;
 		}
 	}
 	nla_nest_end(msg, table);
 	return 0;
+}
+
+void hodp_odp_release(struct hodp_mr *mr)
+{
+	if (mr->type == HODP_MR_IMPLICIT) {
+		hodp_implicit_release(mr);
+		return;
+	}
+	mmu_interval_notifier_remove(&mr->odp.notifier);
+	hodp_odp_teardown(&mr->odp);
 }

@@ -86,6 +86,7 @@ static void hodp_free_context(struct ibv_context *ibctx)
 }
 
 static const struct verbs_context_ops hodp_ctx_ops = {
+	.advise_mr = hodp_advise_mr,
 	.alloc_mw = hodp_alloc_mw,
 	.alloc_pd = hodp_alloc_pd,
 	.attach_mcast = ibv_cmd_attach_mcast,

@@ -194,6 +194,8 @@ int hodp_rereg_mr(struct verbs_mr *vmr, int flags, struct ibv_pd *pd, void *addr
 		  size_t length, int access);
 int hodp_dereg_mr(struct verbs_mr *vmr);
 struct ibv_mw *hodp_alloc_mw(struct ibv_pd *pd, enum ibv_mw_type type);
+int hodp_advise_mr(struct ibv_pd *pd, enum ibv_advise_mr_advice advice, uint32_t flags,
+		   struct ibv_sge *sg_list, uint32_t num_sge);
 int hodp_dealloc_mw(struct ibv_mw *mw);
 struct ibv_ah *hodp_create_ah(struct ibv_pd *pd, struct ibv_ah_attr *attr);
 int hodp_destroy_ah(struct ibv_ah *ah);
