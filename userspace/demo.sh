@@ -43,5 +43,7 @@ wait
 for c in odp_page_faults odp_page_faults_handled odp_pages_mapped odp_page_invalidations; do
 	printf '  %-26s %s\n' "$c" "$(cat /sys/class/infiniband/hodp0/ports/1/hw_counters/$c)"
 done
+step "implicit ODP: one MR for the whole address space (userspace/implicit_odp.c)"
+build/guest/bin/implicit_odp hodp0
 step "device counters"
 rdma statistic show link hodp0/1
