@@ -4,6 +4,7 @@
 #   make           build hodp.ko, the provider and userspace for the guest
 #   make demo      boot a guest and show hodp at work
 #   make check     run every test suite (ends with "N passed, N failed, N skipped")
+#   make bench     measure hodp next to rxe and memcpy; table, docs/bench/, plots
 #   make shell     interactive shell in a fresh guest with hodp0 up
 #   make image     build (or reuse) the cached guest image and rdma-core tree
 #   make lint      W=1 + sparse build and checkpatch --strict of the kernel code
@@ -27,6 +28,9 @@ image:
 check:
 	tests/check $(SUITES)
 
+bench:
+	tests/bench/bench
+
 demo: build
 	HODP_NO_BUILD=1 tests/vm/run userspace/demo.sh
 
@@ -40,4 +44,4 @@ clean:
 distclean: clean
 	rm -rf $(HODP_CACHE)
 
-.PHONY: all lint build image check demo shell clean distclean
+.PHONY: all lint build image check bench demo shell clean distclean

@@ -1,0 +1,99 @@
+#!/bin/bash
+# Runs in one guest (tests/vm/run): every measurement of make bench, written
+# as plain "key value..." lines to build/bench/raw.txt for tests/bench/report.
+set -u
+cd /project
+. tests/lib/tap.sh
+. tests/lib/netns.sh
+out=build/bench
+mkdir -p $out
+raw=$out/raw.txt
+: > $raw
+bin=build/guest/bin
+ITERS=${HODP_BENCH_ITERS:-50}
+
+note() { echo "# $*" >&2; }
+
+{
+	echo "kernel $(uname -r)"
+	echo "cpus $(nproc)"
+	echo "date $(date -u +%F)"
+	echo "cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+} >> $raw
+
+note "memcpy"
+$bin/memcpy_bw >> $raw
+
+# perf DEV ADDR SRVPREFIX CLIPREFIX PATH MODE TOOL: one perftest pair, rows as
+# "perf PATH DEV MODE TOOL SIZE AVG_MIBS MSGRATE_MPPS".
+perf() {
+	local dev=$1 cdev=$2 addr=$3 pre=$4 path=$5 mode=$6 tool=$7 args=(-x 1) out
+	shift 7
+	[ "$mode" = odp ] && args+=(--odp)
+	[ "$tool" = ib_atomic_bw ] && args+=(-n 500) || args+=(-a -n "$ITERS")
+	local try rc
+	for try in 1 2; do
+		$pre "$tool" -d "$dev" "${args[@]}" > /tmp/bench-server.log 2>&1 &
+		sleep 1
+		out=$(timeout 900 "$tool" -d "$cdev" "${args[@]}" "$addr" 2>&1)
+		rc=$?
+		wait
+		# TCG sometimes makes the cycle counter too irregular for perftest to calibrate.
+		grep -q "Correlation coefficient" /tmp/bench-server.log - <<< "$out" || break
+	done
+	[ $rc -eq 0 ] ||
+		echo "perf_error $path $dev $mode $tool: $(tail -2 <<< "$out" | tr '\n' ' ')" >> $raw
+	awk -v p="$path" -v d="$dev" -v m="$mode" -v t="$tool" '
+		$1 ~ /^[0-9]+$/ && NF >= 5 && $2 ~ /^[0-9]+$/ {
+			print "perf", p, d, m, t, $1, $4, $5 }' <<< "$out" >> $raw
+}
+
+note "rxe0 on veth1 next to hodp0 on veth0"
+modprobe rdma_rxe
+rdma link add rxe0 type rxe netdev veth1
+wait_for 10 grep -q "ffff:0a63:0002" /sys/class/infiniband/rxe0/ports/1/gids/1
+for dev in hodp0 rxe0; do
+	addr=10.99.0.1
+	[ $dev = rxe0 ] && addr=10.99.0.2
+	for mode in pinned odp; do
+		for tool in ib_write_bw ib_read_bw ib_send_bw ib_atomic_bw; do
+			note "loopback $dev $mode $tool"
+			perf $dev $dev $addr "" loopback $mode $tool
+		done
+	done
+done
+note "rxe0 first touch"
+$bin/odp_costs rxe0 basic > /tmp/rxe-costs.txt 2>&1 ||
+	echo "rxe_error $(tail -1 /tmp/rxe-costs.txt)" >> $raw
+grep -E '^(first_touch|steady) ' /tmp/rxe-costs.txt | sed 's/^/rxe /' >> $raw
+rdma link delete rxe0
+
+note "hodp0 -> hodp1 across namespaces"
+setup_ns1 > /dev/null
+for mode in pinned odp; do
+	for tool in ib_write_bw ib_read_bw ib_send_bw ib_atomic_bw; do
+		note "two-ns hodp $mode $tool"
+		perf hodp1 hodp0 10.99.0.2 "ip netns exec ns1" two-ns $mode $tool
+	done
+done
+
+note "ODP costs (fault latency from the hodp_odp_fault_done trace event)"
+tr=/sys/kernel/tracing
+mountpoint -q $tr || mount -t tracefs nodev $tr
+echo 16384 > $tr/buffer_size_kb
+echo 1 > $tr/events/hodp/hodp_odp_fault_done/enable
+echo > $tr/trace
+$bin/odp_costs hodp0 >> $raw
+echo 0 > $tr/events/hodp/hodp_odp_fault_done/enable
+grep -o 'latency_ns=[0-9]*' $tr/trace | cut -d= -f2 | sort -n |
+	awk '{ v[NR] = $1 }
+	     END {
+		if (!NR)
+			exit
+		p50 = int(NR * 0.5) + 1
+		p99 = int(NR * 0.99) + 1
+		if (p99 > NR)
+			p99 = NR
+		printf "fault_latency_us %d %.1f %.1f\n", NR, v[p50] / 1000, v[p99] / 1000
+	     }' >> $raw
+note "done"
