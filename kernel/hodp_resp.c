@@ -343,6 +343,18 @@ static struct hodp_rd_res *hodp_resp_next_res(struct hodp_qp *qp)
 	return &qp->rd_res[qp->rd_res_next++ % n];
 }
 
+/* An executed atomic, FLUSH or ATOMIC WRITE, kept to answer its duplicates. */
+static void hodp_resp_save(struct hodp_qp *qp, u8 op, u32 psn, u64 orig)
+{
+	*hodp_resp_next_res(qp) = (struct hodp_rd_res) {
+		.opcode = op,
+		.valid = true,
+		.first_psn = psn,
+		.last_psn = psn,
+		.orig = orig,
+	};
+}
+
 static enum hodp_resp_result hodp_resp_read(struct hodp_qp *qp, struct sk_buff *skb)
 {
 	struct hodp_reth *reth = hodp_pkt_ext(skb, HODP_F_RETH);
@@ -359,7 +371,6 @@ static enum hodp_resp_result hodp_resp_atomic(struct hodp_qp *qp, struct sk_buff
 	struct hodp_atmeth *atm = hodp_pkt_ext(skb, HODP_F_ATMETH);
 	bool cmp_swap = (hodp_pkt(skb)->opcode & ~HODP_TRANSPORT_MASK) == HODP_COMPARE_SWAP;
 	u64 va = be64_to_cpu(atm->va);
-	struct hodp_rd_res *res;
 	struct hodp_miss miss;
 	struct hodp_mr *mr;
 	u64 orig;
@@ -381,14 +392,8 @@ static enum hodp_resp_result hodp_resp_atomic(struct hodp_qp *qp, struct sk_buff
 	if (err)
 		return HODP_RESP_NAK_ACCESS;
 
-	res = hodp_resp_next_res(qp);
-	*res = (struct hodp_rd_res) {
-		.opcode = hodp_pkt(skb)->opcode & ~HODP_TRANSPORT_MASK,
-		.valid = true,
-		.first_psn = hodp_pkt(skb)->psn,
-		.last_psn = hodp_pkt(skb)->psn,
-		.orig = orig,
-	};
+	hodp_resp_save(qp, hodp_pkt(skb)->opcode & ~HODP_TRANSPORT_MASK, hodp_pkt(skb)->psn,
+		       orig);
 	return HODP_RESP_OK;
 }
 
@@ -421,7 +426,6 @@ static enum hodp_resp_result hodp_resp_place(struct hodp_qp *qp, struct sk_buff 
 	u8 op = pkt->opcode & ~HODP_TRANSPORT_MASK;
 	u64 va = be64_to_cpu(reth->va);
 	u32 len = be32_to_cpu(reth->len);
-	struct hodp_rd_res *res;
 	struct hodp_miss miss;
 	struct hodp_mr *mr;
 	int access, err = 0;
@@ -457,13 +461,7 @@ static enum hodp_resp_result hodp_resp_place(struct hodp_qp *qp, struct sk_buff 
 	if (err)
 		return HODP_RESP_NAK_ACCESS;
 
-	res = hodp_resp_next_res(qp);
-	*res = (struct hodp_rd_res) {
-		.opcode = op,
-		.valid = true,
-		.first_psn = pkt->psn,
-		.last_psn = pkt->psn,
-	};
+	hodp_resp_save(qp, op, pkt->psn, 0);
 	return HODP_RESP_OK;
 }
 

@@ -63,9 +63,9 @@ for dev in hodp0 rxe0; do
 	done
 done
 note "rxe0 first touch"
-$bin/odp_costs rxe0 basic > /tmp/rxe-costs.txt 2>&1 ||
-	echo "rxe_error $(tail -1 /tmp/rxe-costs.txt)" >> $raw
-grep -E '^(first_touch|steady) ' /tmp/rxe-costs.txt | sed 's/^/rxe /' >> $raw
+$bin/odp_costs rxe0 basic > $out/rxe-costs.txt 2>&1 ||
+	echo "rxe_error $(grep -vE '^(first_touch|steady) ' $out/rxe-costs.txt | tail -1)" >> $raw
+grep -E '^(first_touch|steady) ' $out/rxe-costs.txt | sed 's/^/rxe /' >> $raw
 rdma link delete rxe0
 
 note "hodp0 -> hodp1 across namespaces"

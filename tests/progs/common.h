@@ -191,4 +191,68 @@ static inline int qp_state(struct ibv_qp *qp)
 	return attr.qp_state;
 }
 
+/* Microseconds on the monotonic clock. */
+static inline double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+/*
+ * A counter of @mr (on device @dev) as "rdma statistic show mr" shows it,
+ * found through its lkey in "rdma resource show mr"; -1 when absent.
+ */
+static inline long long mr_stat(const char *dev, struct ibv_mr *mr, const char *name)
+{
+	char key[96], *out = NULL, *p, *end, *m;
+	long long mrn = -1, value = -1;
+	size_t cap = 0;
+	FILE *f;
+
+	f = popen("rdma -j resource show mr", "r");
+	if (!f || getdelim(&out, &cap, '\0', f) <= 0) {
+		if (f)
+			pclose(f);
+		free(out);
+		return -1;
+	}
+	pclose(f);
+	for (p = out; (p = strstr(p, "{\"ifindex\"")); p++) {
+		end = strchr(p, '}');
+		snprintf(key, sizeof(key), "\"lkey\":\"%x\"", mr->lkey);
+		if (!end || !(m = strstr(p, key)) || m > end)
+			continue;
+		snprintf(key, sizeof(key), "\"ifname\":\"%s\",\"mrn\":", dev);
+		m = strstr(p, key);
+		if (m && m < end)
+			mrn = atoll(m + strlen(key));
+		break;
+	}
+	free(out);
+	out = NULL;
+	if (mrn < 0)
+		return -1;
+	f = popen("rdma -j statistic show mr", "r");
+	if (!f || getdelim(&out, &cap, '\0', f) <= 0) {
+		if (f)
+			pclose(f);
+		free(out);
+		return -1;
+	}
+	pclose(f);
+	snprintf(key, sizeof(key), "\"ifname\":\"%s\",\"mrn\":%lld,", dev, mrn);
+	p = strstr(out, key);
+	if (p) {
+		end = strchr(p, '}');
+		snprintf(key, sizeof(key), "\"%s\":", name);
+		m = strstr(p, key);
+		if (m && m < end)
+			value = atoll(m + strlen(key));
+	}
+	free(out);
+	return value;
+}
+
 #endif

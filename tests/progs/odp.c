@@ -33,14 +33,6 @@ struct side {
 
 static struct side a, b;
 
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
 static void side_open(struct side *s, const char *dev)
 {
 	s->dev = dev;
@@ -107,58 +99,6 @@ static void fill(uint8_t *p, size_t n, unsigned int seed)
 		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 11));
 }
 
-/* One counter of @mr (on @s's device) as "rdma statistic show mr" shows it; -1 if absent. */
-static long long mr_stat(struct side *s, struct ibv_mr *mr, const char *name)
-{
-	char cmd[128], key[96], *out = NULL, *p, *end;
-	long long mrn = -1, value = -1;
-	size_t cap = 0;
-	ssize_t n;
-	FILE *f;
-
-	/* The MR's restrack number, found by its lkey among its device's MRs. */
-	f = popen("rdma -j resource show mr", "r");
-	if (!f)
-		return -1;
-	n = getdelim(&out, &cap, '\0', f);
-	pclose(f);
-	for (p = out; n > 0 && (p = strstr(p, "{\"ifindex\"")); p++) {
-		char *m;
-
-		end = strchr(p, '}');
-		snprintf(key, sizeof(key), "\"lkey\":\"%x\"", mr->lkey);
-		if (!end || !(m = strstr(p, key)) || m > end)
-			continue;
-		snprintf(key, sizeof(key), "\"ifname\":\"%s\",\"mrn\":", s->dev);
-		m = strstr(p, key);
-		if (m && m < end) {
-			mrn = atoll(m + strlen(key));
-			break;
-		}
-	}
-	free(out);
-	if (mrn < 0)
-		return -1;
-
-	out = NULL;
-	f = popen("rdma -j statistic show mr", "r");
-	if (!f)
-		return -1;
-	n = getdelim(&out, &cap, '\0', f);
-	pclose(f);
-	snprintf(cmd, sizeof(cmd), "\"ifname\":\"%s\",\"mrn\":%lld,", s->dev, mrn);
-	p = n > 0 ? strstr(out, cmd) : NULL;
-	if (p) {
-		end = strchr(p, '}');
-		snprintf(key, sizeof(key), "\"%s\":", name);
-		p = strstr(p, key);
-		if (p && p < end)
-			value = atoll(p + strlen(key));
-	}
-	free(out);
-	return value;
-}
-
 static bool post_and_wait(struct side *s, struct ibv_send_wr *wr, enum ibv_wc_status status)
 {
 	struct ibv_send_wr *bad;
@@ -183,8 +123,9 @@ static bool rdma(struct side *s, enum ibv_wr_opcode op, struct ibv_mr *lmr, void
 /* Counters say the MR faulted and mapped at least @pages pages, every fault handled. */
 static bool faulted(struct side *s, struct ibv_mr *mr, long long pages, const char *what)
 {
-	long long f = mr_stat(s, mr, "page_faults"), h = mr_stat(s, mr, "page_faults_handled");
-	long long m = mr_stat(s, mr, "pages_mapped");
+	long long f = mr_stat(s->dev, mr, "page_faults");
+	long long h = mr_stat(s->dev, mr, "page_faults_handled");
+	long long m = mr_stat(s->dev, mr, "pages_mapped");
 
 	printf("#   %s: page_faults %lld, handled %lld, pages_mapped %lld\n", what, f, h, m);
 	CHECK(f >= 1 && h == f && m >= pages, "%s: counters", what);
@@ -220,16 +161,16 @@ static bool t_write_fresh(void)
 	CHECK(!madvise(dst, MAP_LEN, MADV_DONTNEED), "madvise");
 	CHECK(dst[4093] == 0 && dst[4093 + len - 1] == 0, "DONTNEED left data");
 	printf("#   after MADV_DONTNEED: page_invalidations %lld\n",
-	       mr_stat(&b, dmr, "page_invalidations"));
-	CHECK(mr_stat(&b, dmr, "page_invalidations") >= span_pages(dst + 4093, len),
+	       mr_stat(b.dev, dmr, "page_invalidations"));
+	CHECK(mr_stat(b.dev, dmr, "page_invalidations") >= span_pages(dst + 4093, len),
 	      "invalidations counted");
-	long long before = mr_stat(&b, dmr, "page_faults");
+	long long before = mr_stat(b.dev, dmr, "page_faults");
 
 	fill(src, MAP_LEN, 2);
 	CHECK(rdma(&a, IBV_WR_RDMA_WRITE, smr, src + 7, dmr, dst + 4093, len, IBV_WC_SUCCESS),
 	      "write after DONTNEED");
 	CHECK(!memcmp(dst + 4093, src + 7, len), "payload differs after refault");
-	CHECK(mr_stat(&b, dmr, "page_faults") > before, "no refault counted");
+	CHECK(mr_stat(b.dev, dmr, "page_faults") > before, "no refault counted");
 	ibv_dereg_mr(smr);
 	ibv_dereg_mr(dmr);
 	munmap(src, MAP_LEN);
@@ -416,8 +357,8 @@ static bool t_fork(void)
 		      !WEXITSTATUS(status), "round %d: the child saw RDMA data", round);
 	}
 	printf("#   after %d forks: page_invalidations %lld, page_faults %lld\n", round,
-	       mr_stat(&b, dmr, "page_invalidations"), mr_stat(&b, dmr, "page_faults"));
-	CHECK(mr_stat(&b, dmr, "page_invalidations") > 0, "fork invalidated nothing");
+	       mr_stat(b.dev, dmr, "page_invalidations"), mr_stat(b.dev, dmr, "page_faults"));
+	CHECK(mr_stat(b.dev, dmr, "page_invalidations") > 0, "fork invalidated nothing");
 	ibv_dereg_mr(smr);
 	ibv_dereg_mr(dmr);
 	munmap(src, MAP_LEN);

@@ -74,14 +74,6 @@ static void pair_reset(void)
 	qp_connect(b.qp, a.qp->qp_num, &a.gid, 7);
 }
 
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
 static uint8_t *map_at(void *hint, size_t len, int flags)
 {
 	void *p = mmap(hint, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags,
@@ -96,58 +88,6 @@ static void fill(uint8_t *p, size_t n, unsigned int seed)
 
 	for (i = 0; i < n; i++)
 		p[i] = (uint8_t)(seed * 151 + i * 3 + (i >> 12));
-}
-
-/* A counter of @mr from "rdma statistic show mr"; -1 when not found. */
-static long long mr_stat(struct side *s, struct ibv_mr *mr, const char *name)
-{
-	char key[96], *out = NULL, *p, *end, *m;
-	long long mrn = -1, value = -1;
-	size_t cap = 0;
-	FILE *f;
-
-	f = popen("rdma -j resource show mr", "r");
-	if (!f || getdelim(&out, &cap, '\0', f) <= 0) {
-		if (f)
-			pclose(f);
-		free(out);
-		return -1;
-	}
-	pclose(f);
-	for (p = out; (p = strstr(p, "{\"ifindex\"")); p++) {
-		end = strchr(p, '}');
-		snprintf(key, sizeof(key), "\"lkey\":\"%x\"", mr->lkey);
-		if (!end || !(m = strstr(p, key)) || m > end)
-			continue;
-		snprintf(key, sizeof(key), "\"ifname\":\"%s\",\"mrn\":", s->dev);
-		m = strstr(p, key);
-		if (m && m < end)
-			mrn = atoll(m + strlen(key));
-		break;
-	}
-	free(out);
-	out = NULL;
-	if (mrn < 0)
-		return -1;
-	f = popen("rdma -j statistic show mr", "r");
-	if (!f || getdelim(&out, &cap, '\0', f) <= 0) {
-		if (f)
-			pclose(f);
-		free(out);
-		return -1;
-	}
-	pclose(f);
-	snprintf(key, sizeof(key), "\"ifname\":\"%s\",\"mrn\":%lld,", s->dev, mrn);
-	p = strstr(out, key);
-	if (p) {
-		end = strchr(p, '}');
-		snprintf(key, sizeof(key), "\"%s\":", name);
-		m = strstr(p, key);
-		if (m && m < end)
-			value = atoll(m + strlen(key));
-	}
-	free(out);
-	return value;
 }
 
 static bool post_wait(struct side *s, struct ibv_send_wr *wr, enum ibv_wc_status status)
@@ -206,7 +146,7 @@ static bool t_after_registration(void)
 	CHECK(post_wait(&a, &wr, IBV_WC_SUCCESS) && *r == 42 && *t == 0xabcdef,
 	      "compare-and-swap");
 	printf("#   implicit MRs: children %lld (a) %lld (b)\n",
-	       mr_stat(&a, a.imr, "implicit_children"), mr_stat(&b, b.imr, "implicit_children"));
+	       mr_stat(a.dev, a.imr, "implicit_children"), mr_stat(b.dev, b.imr, "implicit_children"));
 	munmap(src, 4 * MIB);
 	munmap(dst, 4 * MIB);
 	return true;
@@ -219,8 +159,8 @@ static bool t_islands(void)
 	uint8_t *res = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 			    -1, 0);
 	uint8_t *src = map_at(NULL, MIB, 0);
-	long long created0 = mr_stat(&b, b.imr, "implicit_children_created");
-	long long live, freed0 = mr_stat(&b, b.imr, "implicit_children_freed");
+	long long created0 = mr_stat(b.dev, b.imr, "implicit_children_created");
+	long long live, freed0 = mr_stat(b.dev, b.imr, "implicit_children_freed");
 	int i, tries;
 
 	CHECK(res != MAP_FAILED && src, "64 TiB reservation: %s", strerror(errno));
@@ -233,13 +173,13 @@ static bool t_islands(void)
 			   IBV_WC_SUCCESS), "write to island %d", i);
 		CHECK(!memcmp(island + 100, src + i, MIB - 200), "island %d payload", i);
 	}
-	live = mr_stat(&b, b.imr, "implicit_children");
+	live = mr_stat(b.dev, b.imr, "implicit_children");
 	printf("#   %d islands over 64 TiB: children created %lld, alive %lld\n", ISLANDS,
-	       mr_stat(&b, b.imr, "implicit_children_created") - created0, live);
-	CHECK(mr_stat(&b, b.imr, "implicit_children_created") - created0 >= ISLANDS,
+	       mr_stat(b.dev, b.imr, "implicit_children_created") - created0, live);
+	CHECK(mr_stat(b.dev, b.imr, "implicit_children_created") - created0 >= ISLANDS,
 	      "a child per island");
 	/* Dropping pages is not unmapping: the children stay for the refaults. */
-	created0 = mr_stat(&b, b.imr, "implicit_children_created");
+	created0 = mr_stat(b.dev, b.imr, "implicit_children_created");
 	for (i = 0; i < ISLANDS; i++) {
 		uint8_t *island = res + (size_t)i * (span / ISLANDS) + (size_t)i * 12345 * 4096;
 
@@ -249,21 +189,21 @@ static bool t_islands(void)
 		CHECK(!memcmp(island + 100, src + i, MIB - 200), "island %d payload", i);
 	}
 	usleep(200000);
-	CHECK(mr_stat(&b, b.imr, "implicit_children_freed") == freed0 &&
-	      mr_stat(&b, b.imr, "implicit_children_created") == created0,
+	CHECK(mr_stat(b.dev, b.imr, "implicit_children_freed") == freed0 &&
+	      mr_stat(b.dev, b.imr, "implicit_children_created") == created0,
 	      "MADV_DONTNEED freed or recreated children");
 	CHECK(!munmap(res, span), "munmap");
 	/* Children whose memory is gone are freed, soon, not at once. */
 	for (tries = 0; tries < 100; tries++) {
-		if (mr_stat(&b, b.imr, "implicit_children_freed") - freed0 >= ISLANDS)
+		if (mr_stat(b.dev, b.imr, "implicit_children_freed") - freed0 >= ISLANDS)
 			break;
 		usleep(50000);
 	}
 	printf("#   after munmap: children freed %lld, alive %lld\n",
-	       mr_stat(&b, b.imr, "implicit_children_freed") - freed0,
-	       mr_stat(&b, b.imr, "implicit_children"));
-	CHECK(mr_stat(&b, b.imr, "implicit_children_freed") - freed0 >= ISLANDS &&
-	      mr_stat(&b, b.imr, "implicit_children") <= live - ISLANDS, "children freed");
+	       mr_stat(b.dev, b.imr, "implicit_children_freed") - freed0,
+	       mr_stat(b.dev, b.imr, "implicit_children"));
+	CHECK(mr_stat(b.dev, b.imr, "implicit_children_freed") - freed0 >= ISLANDS &&
+	      mr_stat(b.dev, b.imr, "implicit_children") <= live - ISLANDS, "children freed");
 	munmap(src, MIB);
 	return true;
 }
@@ -273,7 +213,7 @@ static bool t_first_touch(void)
 {
 	size_t len = 64 * MIB;
 	uint8_t *src = map_at(NULL, len, 0), *dst = map_at(NULL, len, 0);
-	long long c0 = mr_stat(&b, b.imr, "implicit_children_created");
+	long long c0 = mr_stat(b.dev, b.imr, "implicit_children_created");
 	double t0;
 
 	CHECK(src && dst, "mmap");
@@ -281,7 +221,7 @@ static bool t_first_touch(void)
 	t0 = now_us();
 	CHECK(rdma(IBV_WR_RDMA_WRITE, a.imr, src, b.imr, dst, len, IBV_WC_SUCCESS), "write");
 	printf("#   first touch through implicit MRs: 64 MiB at %.1f MiB/s, %lld children\n",
-	       len / (now_us() - t0), mr_stat(&b, b.imr, "implicit_children_created") - c0);
+	       len / (now_us() - t0), mr_stat(b.dev, b.imr, "implicit_children_created") - c0);
 	CHECK(!memcmp(src, dst, len), "payload");
 	munmap(src, len);
 	munmap(dst, len);
@@ -330,7 +270,7 @@ static bool prefetch_then_transfer(struct ibv_mr *mr, uint8_t *buf, size_t len,
 {
 	struct ibv_sge sge = { (uintptr_t)buf, (uint32_t)len, mr->lkey };
 	uint8_t *src = map_at(NULL, len, 0);
-	long long faults, prefetched = mr_stat(&b, mr, "page_prefetch");
+	long long faults, prefetched = mr_stat(b.dev, mr, "page_prefetch");
 	int tries;
 
 	CHECK(src, "mmap");
@@ -338,14 +278,14 @@ static bool prefetch_then_transfer(struct ibv_mr *mr, uint8_t *buf, size_t len,
 	CHECK(!ibv_advise_mr(b.pd, advice, sync ? IBV_ADVISE_MR_FLAG_FLUSH : 0, &sge, 1),
 	      "ibv_advise_mr: %s", strerror(errno));
 	for (tries = 0; !sync && tries < 200; tries++) {
-		if (mr_stat(&b, mr, "page_prefetch") - prefetched >= (long long)(len / 4096))
+		if (mr_stat(b.dev, mr, "page_prefetch") - prefetched >= (long long)(len / 4096))
 			break;
 		usleep(20000);
 	}
-	printf("#   prefetched %lld pages\n", mr_stat(&b, mr, "page_prefetch") - prefetched);
-	CHECK(mr_stat(&b, mr, "page_prefetch") - prefetched >= (long long)(len / 4096),
+	printf("#   prefetched %lld pages\n", mr_stat(b.dev, mr, "page_prefetch") - prefetched);
+	CHECK(mr_stat(b.dev, mr, "page_prefetch") - prefetched >= (long long)(len / 4096),
 	      "prefetch counted");
-	faults = mr_stat(&b, mr, "page_faults");
+	faults = mr_stat(b.dev, mr, "page_faults");
 	if (read) {
 		struct ibv_mr *smr = ibv_reg_mr(a.pd, src, len, ACCESS);
 
@@ -357,8 +297,8 @@ static bool prefetch_then_transfer(struct ibv_mr *mr, uint8_t *buf, size_t len,
 		CHECK(rdma(IBV_WR_RDMA_WRITE, a.imr, src, mr, buf, len, IBV_WC_SUCCESS), "write");
 		CHECK(!memcmp(src, buf, len), "write payload");
 	}
-	CHECK(mr_stat(&b, mr, "page_faults") == faults, "the transfer faulted (%lld -> %lld)",
-	      faults, mr_stat(&b, mr, "page_faults"));
+	CHECK(mr_stat(b.dev, mr, "page_faults") == faults, "the transfer faulted (%lld -> %lld)",
+	      faults, mr_stat(b.dev, mr, "page_faults"));
 	munmap(src, len);
 	return true;
 }
@@ -393,8 +333,8 @@ static bool t_no_fault_snapshot(void)
 	sge.lkey = mr->lkey;
 	CHECK(!ibv_advise_mr(b.pd, IBV_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT,
 			     IBV_ADVISE_MR_FLAG_FLUSH, &sge, 1), "advise: %s", strerror(errno));
-	CHECK(mr_stat(&b, mr, "pages_mapped") == 0 && mr_stat(&b, mr, "page_prefetch") == 0,
-	      "a snapshot of nothing mapped %lld pages", mr_stat(&b, mr, "pages_mapped"));
+	CHECK(mr_stat(b.dev, mr, "pages_mapped") == 0 && mr_stat(b.dev, mr, "page_prefetch") == 0,
+	      "a snapshot of nothing mapped %lld pages", mr_stat(b.dev, mr, "pages_mapped"));
 	ibv_dereg_mr(mr);
 	munmap(buf, MIB);
 	return true;
@@ -481,7 +421,7 @@ static bool t_huge(bool hugetlb)
 		CHECK(!memcmp(src, buf, len), "read payload");
 		ibv_dereg_mr(smr);
 	}
-	faults = mr_stat(&b, mr, "page_faults");
+	faults = mr_stat(b.dev, mr, "page_faults");
 	printf("#   %s: %lld faults for 8 MiB\n", hugetlb ? "hugetlbfs" : "THP", faults);
 	CHECK(faults == 4, "%lld faults for four 2 MiB pages", faults);
 	if (!hugetlb) {
