@@ -393,6 +393,29 @@ static bool t_advise_bad(void)
 	return true;
 }
 
+/* KiB of the mapping holding @p that transparent huge pages back, or -1. */
+static long thp_kb(const void *p)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	unsigned long s, e;
+	bool in = false;
+	char line[256];
+	long kb = -1;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &s, &e) == 2 && strchr(line, ' ') > strchr(line, '-'))
+			in = (uintptr_t)p >= s && (uintptr_t)p < e;
+		else if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* The kernel may not have given THPs: then the fault count says nothing. */
+static bool thp_missing;
+
 /* Huge pages: one fault per 2 MiB; a split THP falls back to 4 KiB entries. */
 static bool t_huge(bool hugetlb)
 {
@@ -411,6 +434,7 @@ static bool t_huge(bool hugetlb)
 		CHECK(!madvise(buf, len, MADV_HUGEPAGE), "MADV_HUGEPAGE");
 	}
 	fill(buf, len, 7);		/* the CPU populates it, huge */
+	thp_missing = !hugetlb && thp_kb(buf) < (long)(len >> 10);
 	mr = ibv_reg_mr(b.pd, buf, len, ODP);
 	CHECK(mr && src, "MR");
 	{
@@ -423,7 +447,7 @@ static bool t_huge(bool hugetlb)
 	}
 	faults = mr_stat(b.dev, mr, "page_faults");
 	printf("#   %s: %lld faults for 8 MiB\n", hugetlb ? "hugetlbfs" : "THP", faults);
-	CHECK(faults == 4, "%lld faults for four 2 MiB pages", faults);
+	CHECK(thp_missing || faults == 4, "%lld faults for four 2 MiB pages", faults);
 	if (!hugetlb) {
 		/* Split one THP, then write across the split. */
 		CHECK(!mprotect(buf + 2 * MIB + 8192, 4096, PROT_READ), "mprotect");
@@ -444,6 +468,7 @@ int main(int argc, char **argv)
 	static const char *advice_name[] = { "PREFETCH", "PREFETCH_WRITE", "PREFETCH_NO_FAULT" };
 	const char *label;
 	double t0;
+	bool ok;
 	int i, k;
 
 	if (argc != 4)
@@ -479,7 +504,13 @@ int main(int argc, char **argv)
 	report(t_no_fault_snapshot(), "%s PREFETCH_NO_FAULT of untouched memory maps nothing",
 	       label);
 	report(t_advise_bad(), "%s advise_mr bad input", label);
-	report(t_huge(false), "%s THP: one fault per 2 MiB, split THP", label);
+	ok = t_huge(false);
+	if (ok && thp_missing) {
+		report(true, "%s THP buffer and split THP: data correct", label);
+		report_skip("THP: one fault per 2 MiB", "the kernel backed the buffer with 4 KiB pages");
+	} else {
+		report(ok, "%s THP: one fault per 2 MiB, split THP", label);
+	}
 	report(t_huge(true), "%s hugetlbfs: one fault per 2 MiB", label);
 
 	printf("# %d tests, %d failed\n", tap_tests, tap_failures);
