@@ -148,6 +148,8 @@ void *hodp_odp_lock_u64(struct hodp_mr *mr, u64 iova, struct hodp_odp **locked,
 			struct hodp_miss *miss);
 void hodp_odp_unlock(struct hodp_odp *odp);
 
+/* Unmap the entry @slot of user page number @page, if any; under the lock. */
+bool hodp_odp_clear(struct hodp_odp *odp, unsigned long page, u64 *slot);
 /* Unmap the table's entries for user addresses [start, end); under the lock. */
 u64 hodp_odp_unmap(struct hodp_odp *odp, unsigned long start, unsigned long end);
 /* Drop every mapping and the table; the notifier is removed already. */

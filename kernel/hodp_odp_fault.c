@@ -85,7 +85,7 @@ static u64 hodp_odp_install(struct hodp_odp *odp, const struct hmm_range *range)
 		if (ib_dma_mapping_error(ibdev, dma))
 			continue;
 		/* A read-only entry upgraded by a write fault: drop the old mapping first. */
-		hodp_odp_unmap(odp, addr, addr + PAGE_SIZE);
+		hodp_odp_clear(odp, addr >> PAGE_SHIFT, slot);
 		*slot = dma | HODP_ODP_READ | (pfn & HMM_PFN_WRITE ? HODP_ODP_WRITE : 0) |
 			(u64)hmm_pfn_to_map_order(pfn) << HODP_ODP_ORDER_SHIFT;
 		mapped++;
@@ -178,7 +178,7 @@ static int hodp_odp_fault_one(struct hodp_odp *odp, unsigned long addr, unsigned
 	vma = vma_lookup(mm, addr);
 	if (vma) {
 		start = max(start, vma->vm_start);
-		end = max(min(end, vma->vm_end), min(need_end, vma->vm_end));
+		end = min(end, vma->vm_end);	/* the window holds need_end */
 	}
 	mmap_read_unlock(mm);
 	if (!vma)

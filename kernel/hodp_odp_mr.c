@@ -51,9 +51,28 @@ static void hodp_odp_demote(struct hodp_odp *odp, unsigned long page, unsigned i
 	}
 }
 
+bool hodp_odp_clear(struct hodp_odp *odp, unsigned long page, u64 *slot)
+{
+	u64 entry = *slot, dma = entry & PAGE_MASK;
+	unsigned int order;
+
+	lockdep_assert_held(&odp->lock);
+	if (!entry)
+		return false;
+	*slot = 0;
+	order = (entry & HODP_ODP_ORDER_MASK) >> HODP_ODP_ORDER_SHIFT;
+	if (order)
+		hodp_odp_demote(odp, page, order);
+	/* Stores through the kernel mapping bypass the PTE's dirty bit. */
+	if (entry & HODP_ODP_WRITE)
+		set_page_dirty(virt_to_page((void *)(uintptr_t)dma));
+	ib_dma_unmap_page(odp->mr->ibmr.device, dma, PAGE_SIZE, DMA_BIDIRECTIONAL);
+	odp->npages--;
+	return true;
+}
+
 u64 hodp_odp_unmap(struct hodp_odp *odp, unsigned long start, unsigned long end)
 {
-	struct ib_device *ibdev = odp->mr->ibmr.device;
 	unsigned long first = start >> PAGE_SHIFT, last = (end - 1) >> PAGE_SHIFT;
 	struct hodp_odp_chunk *chunk;
 	unsigned long index;
@@ -67,25 +86,9 @@ u64 hodp_odp_unmap(struct hodp_odp *odp, unsigned long start, unsigned long end)
 		unsigned long base = index << HODP_ODP_CHUNK_SHIFT, page;
 
 		for (page = max(base, first); page <= min(base + HODP_ODP_CHUNK_PAGES - 1, last);
-		     page++) {
-			u64 *slot = &chunk->entry[page - base];
-			u64 entry = *slot, dma = entry & PAGE_MASK;
-			unsigned int order;
-
-			if (!entry)
-				continue;
-			*slot = 0;
-			order = (entry & HODP_ODP_ORDER_MASK) >> HODP_ODP_ORDER_SHIFT;
-			if (order)
-				hodp_odp_demote(odp, page, order);
-			/* Stores through the kernel mapping bypass the PTE's dirty bit. */
-			if (entry & HODP_ODP_WRITE)
-				set_page_dirty(virt_to_page((void *)(uintptr_t)dma));
-			ib_dma_unmap_page(ibdev, dma, PAGE_SIZE, DMA_BIDIRECTIONAL);
-			unmapped++;
-		}
+		     page++)
+			unmapped += hodp_odp_clear(odp, page, &chunk->entry[page - base]);
 	}
-	odp->npages -= unmapped;
 	return unmapped;
 }
 
