@@ -5,6 +5,7 @@ set -u
 cd /project
 . tests/lib/tap.sh
 . tests/lib/netns.sh
+. tests/lib/perftest.sh
 out=build/bench
 mkdir -p $out
 raw=$out/raw.txt
@@ -24,28 +25,18 @@ note() { echo "# $*" >&2; }
 note "memcpy"
 $bin/memcpy_bw >> $raw
 
-# perf DEV ADDR SRVPREFIX CLIPREFIX PATH MODE TOOL: one perftest pair, rows as
-# "perf PATH DEV MODE TOOL SIZE AVG_MIBS MSGRATE_MPPS".
-perf() {
-	local dev=$1 cdev=$2 addr=$3 pre=$4 path=$5 mode=$6 tool=$7 args=(-x 1) out
-	shift 7
+# bench_perf SERVER_DEV CLIENT_DEV ADDR SERVER_PREFIX PATH MODE TOOL: one
+# perftest pair, its rows as "perf PATH DEV MODE TOOL SIZE AVG_MIBS MSGRATE_MPPS".
+bench_perf() {
+	local dev=$1 cdev=$2 addr=$3 pre=$4 path=$5 mode=$6 tool=$7 args=()
 	[ "$mode" = odp ] && args+=(--odp)
 	[ "$tool" = ib_atomic_bw ] && args+=(-n 500) || args+=(-a -n "$ITERS")
-	local try rc
-	for try in 1 2; do
-		$pre "$tool" -d "$dev" "${args[@]}" > /tmp/bench-server.log 2>&1 &
-		sleep 1
-		out=$(timeout 900 "$tool" -d "$cdev" "${args[@]}" "$addr" 2>&1)
-		rc=$?
-		wait
-		# TCG sometimes makes the cycle counter too irregular for perftest to calibrate.
-		grep -q "Correlation coefficient" /tmp/bench-server.log - <<< "$out" || break
-	done
-	[ $rc -eq 0 ] ||
-		echo "perf_error $path $dev $mode $tool: $(tail -2 <<< "$out" | tr '\n' ' ')" >> $raw
+	PERFTEST_TIMEOUT=900 perftest_pair "$pre" "$dev" "$cdev" "$addr" "$tool" "${args[@]}"
+	[ $perf_rc -eq 0 ] ||
+		echo "perf_error $path $dev $mode $tool: $(tail -2 <<< "$perf_out" | tr '\n' ' ')" >> $raw
 	awk -v p="$path" -v d="$dev" -v m="$mode" -v t="$tool" '
 		$1 ~ /^[0-9]+$/ && NF >= 5 && $2 ~ /^[0-9]+$/ {
-			print "perf", p, d, m, t, $1, $4, $5 }' <<< "$out" >> $raw
+			print "perf", p, d, m, t, $1, $4, $5 }' <<< "$perf_out" >> $raw
 }
 
 note "rxe0 on veth1 next to hodp0 on veth0"
@@ -58,7 +49,7 @@ for dev in hodp0 rxe0; do
 	for mode in pinned odp; do
 		for tool in ib_write_bw ib_read_bw ib_send_bw ib_atomic_bw; do
 			note "loopback $dev $mode $tool"
-			perf $dev $dev $addr "" loopback $mode $tool
+			bench_perf $dev $dev $addr "" loopback $mode $tool
 		done
 	done
 done
@@ -73,7 +64,7 @@ setup_ns1 > /dev/null
 for mode in pinned odp; do
 	for tool in ib_write_bw ib_read_bw ib_send_bw ib_atomic_bw; do
 		note "two-ns hodp $mode $tool"
-		perf hodp1 hodp0 10.99.0.2 "ip netns exec ns1" two-ns $mode $tool
+		bench_perf hodp1 hodp0 10.99.0.2 "ip netns exec ns1" two-ns $mode $tool
 	done
 done
 

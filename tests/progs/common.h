@@ -112,6 +112,18 @@ static inline bool expect_wc(struct ibv_cq *cq, enum ibv_wc_status status, int o
 	return true;
 }
 
+/* Post @wr signalled on @qp and expect one completion with @status on @cq. */
+static inline bool post_expect(struct ibv_qp *qp, struct ibv_cq *cq, struct ibv_send_wr *wr,
+			     enum ibv_wc_status status)
+{
+	struct ibv_send_wr *bad;
+
+	wr->send_flags |= IBV_SEND_SIGNALED;
+	CHECK(!ibv_post_send(qp, wr, &bad), "post_send: %s", strerror(errno));
+	CHECK(expect_wc(cq, status, -1, -1, NULL), "completion");
+	return true;
+}
+
 /* RESET to INIT on port 1, with every remote access (RC, UC) or Q_Key 0x1234 (UD). */
 static inline int qp_to_init(struct ibv_qp *qp)
 {
@@ -200,25 +212,35 @@ static inline double now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
+/* Everything @cmd prints, NUL-terminated and malloc()ed, or NULL. */
+static inline char *command_output(const char *cmd)
+{
+	FILE *f = popen(cmd, "r");
+	char *out = NULL;
+	size_t cap = 0;
+
+	if (!f)
+		return NULL;
+	if (getdelim(&out, &cap, '\0', f) <= 0) {
+		free(out);
+		out = NULL;
+	}
+	pclose(f);
+	return out;
+}
+
 /*
  * A counter of @mr (on device @dev) as "rdma statistic show mr" shows it,
  * found through its lkey in "rdma resource show mr"; -1 when absent.
  */
 static inline long long mr_stat(const char *dev, struct ibv_mr *mr, const char *name)
 {
-	char key[96], *out = NULL, *p, *end, *m;
+	char key[96], *out, *p, *end, *m;
 	long long mrn = -1, value = -1;
-	size_t cap = 0;
-	FILE *f;
 
-	f = popen("rdma -j resource show mr", "r");
-	if (!f || getdelim(&out, &cap, '\0', f) <= 0) {
-		if (f)
-			pclose(f);
-		free(out);
+	out = command_output("rdma -j resource show mr");
+	if (!out)
 		return -1;
-	}
-	pclose(f);
 	for (p = out; (p = strstr(p, "{\"ifindex\"")); p++) {
 		end = strchr(p, '}');
 		snprintf(key, sizeof(key), "\"lkey\":\"%x\"", mr->lkey);
@@ -231,17 +253,11 @@ static inline long long mr_stat(const char *dev, struct ibv_mr *mr, const char *
 		break;
 	}
 	free(out);
-	out = NULL;
 	if (mrn < 0)
 		return -1;
-	f = popen("rdma -j statistic show mr", "r");
-	if (!f || getdelim(&out, &cap, '\0', f) <= 0) {
-		if (f)
-			pclose(f);
-		free(out);
+	out = command_output("rdma -j statistic show mr");
+	if (!out)
 		return -1;
-	}
-	pclose(f);
 	snprintf(key, sizeof(key), "\"ifname\":\"%s\",\"mrn\":%lld,", dev, mrn);
 	p = strstr(out, key);
 	if (p) {

@@ -99,16 +99,6 @@ static void fill(uint8_t *p, size_t n, unsigned int seed)
 		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 11));
 }
 
-static bool post_and_wait(struct side *s, struct ibv_send_wr *wr, enum ibv_wc_status status)
-{
-	struct ibv_send_wr *bad;
-
-	wr->send_flags |= IBV_SEND_SIGNALED;
-	CHECK(!ibv_post_send(s->qp, wr, &bad), "post_send: %s", strerror(errno));
-	CHECK(expect_wc(s->cq, status, -1, -1, NULL), "completion");
-	return true;
-}
-
 static bool rdma(struct side *s, enum ibv_wr_opcode op, struct ibv_mr *lmr, void *laddr,
 		 struct ibv_mr *rmr, void *raddr, uint32_t len, enum ibv_wc_status status)
 {
@@ -117,7 +107,7 @@ static bool rdma(struct side *s, enum ibv_wr_opcode op, struct ibv_mr *lmr, void
 				  .wr.rdma = { .remote_addr = (uintptr_t)raddr,
 					       .rkey = rmr->rkey } };
 
-	return post_and_wait(s, &wr, status);
+	return post_expect(s->qp, s->cq, &wr, status);
 }
 
 /* Counters say the MR faulted and mapped at least @pages pages, every fault handled. */
@@ -230,7 +220,7 @@ static bool t_send_mixed(void)
 	memcpy(want + 30001, pin + 100, 5000);
 	memcpy(want + 35001, o2 + 4000, 40003);
 	CHECK(!ibv_post_recv(b.qp, &rwr, &rbad), "post_recv");
-	CHECK(post_and_wait(&a, &wr, IBV_WC_SUCCESS), "send");
+	CHECK(post_expect(a.qp, a.cq, &wr, IBV_WC_SUCCESS), "send");
 	CHECK(expect_wc(b.cq, IBV_WC_SUCCESS, IBV_WC_RECV, total, NULL), "receive");
 	CHECK(!memcmp(rpin + 1, want, 20000) && !memcmp(r1 + 4095, want + 20000, total - 20000),
 	      "payload differs");
@@ -261,12 +251,12 @@ static bool t_atomics(void)
 				  .wr.atomic = { (uintptr_t)t, 0x10001, 0, tmr->rkey } };
 
 	*t = 0x1111222233334444ull;
-	CHECK(post_and_wait(&a, &wr, IBV_WC_SUCCESS), "fetch-and-add");
+	CHECK(post_expect(a.qp, a.cq, &wr, IBV_WC_SUCCESS), "fetch-and-add");
 	CHECK(*r == 0x1111222233334444ull && *t == 0x1111222233344445ull, "fetch-and-add values");
 	wr.opcode = IBV_WR_ATOMIC_CMP_AND_SWP;
 	wr.wr.atomic.compare_add = 0x1111222233344445ull;
 	wr.wr.atomic.swap = 0xfeedfacecafebeefull;
-	CHECK(post_and_wait(&a, &wr, IBV_WC_SUCCESS), "compare-and-swap");
+	CHECK(post_expect(a.qp, a.cq, &wr, IBV_WC_SUCCESS), "compare-and-swap");
 	CHECK(*r == 0x1111222233344445ull && *t == 0xfeedfacecafebeefull, "swap values");
 	ibv_dereg_mr(tmr);
 	ibv_dereg_mr(rmr);

@@ -90,16 +90,6 @@ static void fill(uint8_t *p, size_t n, unsigned int seed)
 		p[i] = (uint8_t)(seed * 151 + i * 3 + (i >> 12));
 }
 
-static bool post_wait(struct side *s, struct ibv_send_wr *wr, enum ibv_wc_status status)
-{
-	struct ibv_send_wr *bad;
-
-	wr->send_flags |= IBV_SEND_SIGNALED;
-	CHECK(!ibv_post_send(s->qp, wr, &bad), "post_send: %s", strerror(errno));
-	CHECK(expect_wc(s->cq, status, -1, -1, NULL), "completion");
-	return true;
-}
-
 static bool rdma(enum ibv_wr_opcode op, struct ibv_mr *lmr, void *laddr, struct ibv_mr *rmr,
 		 void *raddr, uint32_t len, enum ibv_wc_status status)
 {
@@ -107,7 +97,7 @@ static bool rdma(enum ibv_wr_opcode op, struct ibv_mr *lmr, void *laddr, struct 
 	struct ibv_send_wr wr = { .wr_id = op, .sg_list = &sge, .num_sge = 1, .opcode = op,
 				  .wr.rdma = { (uintptr_t)raddr, rmr->rkey } };
 
-	return post_wait(&a, &wr, status);
+	return post_expect(a.qp, a.cq, &wr, status);
 }
 
 /* Implicit MRs on both sides serve every operation on memory mapped afterwards. */
@@ -131,7 +121,7 @@ static bool t_after_registration(void)
 		   IBV_WC_SUCCESS), "read");
 	CHECK(!memcmp(src + 2 * MIB + 1, dst + 2 * MIB, MIB - 1), "read payload");
 	CHECK(!ibv_post_recv(b.qp, &rwr, &rbad), "post_recv");
-	CHECK(post_wait(&a, &wr, IBV_WC_SUCCESS), "send");
+	CHECK(post_expect(a.qp, a.cq, &wr, IBV_WC_SUCCESS), "send");
 	CHECK(expect_wc(b.cq, IBV_WC_SUCCESS, IBV_WC_RECV, 100001, NULL), "receive");
 	CHECK(!memcmp(dst + 4095, src + 5, 100001), "send payload");
 	*t = 41;
@@ -139,11 +129,11 @@ static bool t_after_registration(void)
 				    .opcode = IBV_WR_ATOMIC_FETCH_AND_ADD,
 				    .wr.atomic = { (uintptr_t)t, 1, 0, b.imr->rkey } };
 	sge = (struct ibv_sge) { (uintptr_t)r, 8, a.imr->lkey };
-	CHECK(post_wait(&a, &wr, IBV_WC_SUCCESS) && *r == 41 && *t == 42, "fetch-and-add");
+	CHECK(post_expect(a.qp, a.cq, &wr, IBV_WC_SUCCESS) && *r == 41 && *t == 42, "fetch-and-add");
 	wr.opcode = IBV_WR_ATOMIC_CMP_AND_SWP;
 	wr.wr.atomic.compare_add = 42;
 	wr.wr.atomic.swap = 0xabcdef;
-	CHECK(post_wait(&a, &wr, IBV_WC_SUCCESS) && *r == 42 && *t == 0xabcdef,
+	CHECK(post_expect(a.qp, a.cq, &wr, IBV_WC_SUCCESS) && *r == 42 && *t == 0xabcdef,
 	      "compare-and-swap");
 	printf("#   implicit MRs: children %lld (a) %lld (b)\n",
 	       mr_stat(a.dev, a.imr, "implicit_children"), mr_stat(b.dev, b.imr, "implicit_children"));
