@@ -132,9 +132,9 @@ static void first_touch(const char *kind, struct ibv_mr *imr)
 	size_t len = 64 * MIB;
 	bool thp = !strcmp(kind, "odp_thp");
 	uint8_t *src = anon(len, -1), *dst = anon(len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	int odp = strcmp(kind, "pinned") ? IBV_ACCESS_ON_DEMAND : 0;
 	struct ibv_mr *smr = ibv_reg_mr(pd, src, len, ACCESS);
-	struct ibv_mr *dmr = imr ? imr : ibv_reg_mr(pd, dst, len, ACCESS |
-						  (strcmp(kind, "pinned") ? IBV_ACCESS_ON_DEMAND : 0));
+	struct ibv_mr *dmr = imr ? imr : ibv_reg_mr(pd, dst, len, ACCESS | odp);
 	double us;
 
 	if (!smr || !dmr)

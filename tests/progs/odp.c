@@ -388,7 +388,8 @@ static bool t_thp(void)
 {
 	size_t len = 8u << 20;
 	uint8_t *raw = map_anon(len + (2u << 20)), *src = map_anon(len);
-	uint8_t *thp = (uint8_t *)(((uintptr_t)raw + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1));
+	uint8_t *thp = (uint8_t *)(((uintptr_t)raw + (2u << 20) - 1) &
+				   ~(uintptr_t)((2u << 20) - 1));
 	struct ibv_mr *smr, *tmr;
 
 	CHECK(!madvise(thp, len, MADV_HUGEPAGE), "MADV_HUGEPAGE");

@@ -129,14 +129,16 @@ static bool t_after_registration(void)
 				    .opcode = IBV_WR_ATOMIC_FETCH_AND_ADD,
 				    .wr.atomic = { (uintptr_t)t, 1, 0, b.imr->rkey } };
 	sge = (struct ibv_sge) { (uintptr_t)r, 8, a.imr->lkey };
-	CHECK(post_expect(a.qp, a.cq, &wr, IBV_WC_SUCCESS) && *r == 41 && *t == 42, "fetch-and-add");
+	CHECK(post_expect(a.qp, a.cq, &wr, IBV_WC_SUCCESS) && *r == 41 && *t == 42,
+	      "fetch-and-add");
 	wr.opcode = IBV_WR_ATOMIC_CMP_AND_SWP;
 	wr.wr.atomic.compare_add = 42;
 	wr.wr.atomic.swap = 0xabcdef;
 	CHECK(post_expect(a.qp, a.cq, &wr, IBV_WC_SUCCESS) && *r == 42 && *t == 0xabcdef,
 	      "compare-and-swap");
 	printf("#   implicit MRs: children %lld (a) %lld (b)\n",
-	       mr_stat(a.dev, a.imr, "implicit_children"), mr_stat(b.dev, b.imr, "implicit_children"));
+	       mr_stat(a.dev, a.imr, "implicit_children"),
+	       mr_stat(b.dev, b.imr, "implicit_children"));
 	munmap(src, 4 * MIB);
 	munmap(dst, 4 * MIB);
 	return true;
@@ -497,7 +499,8 @@ int main(int argc, char **argv)
 	ok = t_huge(false);
 	if (ok && thp_missing) {
 		report(true, "%s THP buffer and split THP: data correct", label);
-		report_skip("THP: one fault per 2 MiB", "the kernel backed the buffer with 4 KiB pages");
+		report_skip("THP: one fault per 2 MiB",
+			    "the kernel backed the buffer with 4 KiB pages");
 	} else {
 		report(ok, "%s THP: one fault per 2 MiB, split THP", label);
 	}
