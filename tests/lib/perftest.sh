@@ -7,7 +7,7 @@
 perftest_pair() {
 	local pre=$1 sdev=$2 cdev=$3 addr=$4 tool=$5 try
 	shift 5
-	for try in 1 2; do
+	for try in 1 2 3; do
 		$pre "$tool" -d "$sdev" -x 1 "$@" > /tmp/perf-server.log 2>&1 &
 		sleep 1
 		perf_out=$(timeout "${PERFTEST_TIMEOUT:-600}" "$tool" -d "$cdev" -x 1 "$@" "$addr" 2>&1)

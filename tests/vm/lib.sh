@@ -18,6 +18,7 @@ GUEST_PACKAGES=(
 	rdma-core ibverbs-providers ibverbs-utils python3-pyverbs perftest rdmacm-utils
 	iproute2 kmod busybox python3 gcc make libc6-dev libibverbs-dev cmake pkg-config
 	libnl-3-dev libnl-route-3-dev udev procps dpkg-dev ethtool iputils-ping sparse
+	linux-perf/trixie-backports
 )
 
 log() { printf '[hodp-vm] %s\n' "$*" >&2; }
