@@ -179,8 +179,9 @@ static bool hodp_comp_read_response(struct hodp_qp *qp, struct sk_buff *skb)
 	struct hodp_pkt *pkt = hodp_pkt(skb);
 	struct hodp_send_wqe *wqe;
 	struct hodp_swqe *sw;
-	u32 index, expected;
+	u32 index, expected, paylen;
 	int err;
+	s32 skip;
 
 	hodp_comp_ack(qp, hodp_psn_add(pkt->psn, HODP_PSN_MASK));	/* psn - 1 */
 	sw = hodp_comp_oldest(qp, &index);
@@ -200,27 +201,30 @@ static bool hodp_comp_read_response(struct hodp_qp *qp, struct sk_buff *skb)
 	if (wqe->opcode != IB_WR_RDMA_READ)
 		return false;
 	expected = hodp_psn_add(sw->first_psn, sw->resp_done / qp->mtu);
-	if (pkt->psn != expected) {
+	/* A train may begin with packets already taken from an earlier answer. */
+	skip = hodp_psn_diff(expected, pkt->psn);
+	if (skip < 0 || skip >= pkt->npkts) {
 		/* A gap: ask again for the rest once, rather than wait for the timer. */
-		if (hodp_psn_diff(pkt->psn, expected) > 0 && !qp->read_gap) {
+		if (skip < 0 && !qp->read_gap) {
 			qp->read_gap = true;
 			hodp_req_rewind(qp, expected);
 		}
 		return false;
 	}
 	qp->read_gap = false;
-	if (pkt->paylen > sw->length - sw->resp_done ||
-	    (!(pkt->flags & HODP_F_LAST) && pkt->paylen != qp->mtu)) {
+	if (!hodp_pkt_size_ok(pkt, qp->mtu) ||
+	    pkt->paylen - skip * qp->mtu > sw->length - sw->resp_done) {
 		hodp_comp_done(qp, sw, IB_WC_BAD_RESP_ERR);
 		return false;
 	}
+	paylen = pkt->paylen - skip * qp->mtu;
 
 	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, sw->resp_done,
-			    hodp_pkt_payload(skb), pkt->paylen, HODP_TO_MR, &miss);
+			    hodp_pkt_payload(skb) + skip * qp->mtu, paylen, HODP_TO_MR, &miss);
 	if (err)
 		return hodp_comp_local_fault(qp, sw, err, &miss);
-	sw->resp_done += pkt->paylen;
-	qp->acked_psn = hodp_psn_add(pkt->psn, 1);
+	sw->resp_done += paylen;
+	qp->acked_psn = hodp_psn_add(pkt->psn, pkt->npkts);
 	qp->retry_left = qp->retry_cnt;
 	if (pkt->flags & HODP_F_LAST)
 		hodp_comp_done(qp, sw, sw->resp_done == sw->length ? IB_WC_SUCCESS :

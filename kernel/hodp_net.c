@@ -88,6 +88,7 @@ struct sk_buff *hodp_pkt_alloc(struct hodp_qp *qp, unsigned int hdr_len, u32 pay
 	if (!skb)
 		return NULL;
 	skb_reserve(skb, headroom);
+	hodp_pkt(skb)->npkts = 1;
 	skb_put(skb, hdr_len + paylen);
 	if (pad)
 		skb_put_zero(skb, pad);
@@ -182,30 +183,46 @@ drop:
 	return -EHOSTUNREACH;
 }
 
+/* Room for the ICRC (counted in the UDP and IP lengths), then UDP and IP headers. */
+static __le32 *hodp_pkt_frame(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb)
+{
+	__le32 *icrc = skb_put(skb, HODP_ICRC_SIZE);
+
+	hodp_push_udp(skb, qp);
+	hodp_push_ip(skb, dev_net(qp->hdev->ndev), av);
+	hodp_count_n(qp->hdev, HODP_CNT_SENT_PKTS, hodp_pkt(skb)->npkts);
+	return icrc;
+}
+
+struct hodp_dev *hodp_pkt_peer(struct hodp_qp *qp, const struct hodp_av *av)
+{
+	return hodp_local_dev(dev_net(qp->hdev->ndev), av);
+}
+
+void hodp_pkt_send_local(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb,
+			 struct hodp_dev *peer)
+{
+	/* Never on a wire: an ICRC would only be checked against itself. */
+	*hodp_pkt_frame(qp, av, skb) = 0;
+	hodp_rcv(peer, skb, true);
+}
+
 int hodp_pkt_send(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb)
 {
 	struct net_device *ndev = qp->hdev->ndev;
 	struct net *net = dev_net(ndev);
 	struct hodp_dev *peer;
-	unsigned int l3_len;
 	__le32 *icrc;
-
-	/* The ICRC counts in the UDP and IP lengths: make room for it first. */
-	icrc = skb_put(skb, HODP_ICRC_SIZE);
-	hodp_push_udp(skb, qp);
-	hodp_push_ip(skb, net, av);
-	hodp_count(qp->hdev, HODP_CNT_SENT_PKTS);
-	l3_len = skb_transport_offset(skb);
 
 	peer = hodp_local_dev(net, av);
 	if (peer) {
-		/* Never left the host: the ICRC would only be checked against itself. */
-		*icrc = 0;
-		hodp_rcv(peer, skb, true);
+		hodp_pkt_send_local(qp, av, skb, peer);
 		ib_device_put(&peer->ib_dev);
 		return 0;
 	}
-	*icrc = cpu_to_le32(hodp_icrc(skb, l3_len, skb->len - HODP_ICRC_SIZE));
+	icrc = hodp_pkt_frame(qp, av, skb);
+	*icrc = cpu_to_le32(hodp_icrc(skb, skb_transport_offset(skb),
+				      skb->len - HODP_ICRC_SIZE));
 	if (hodp_av_is_mcast(av)) {
 		/* QPs of this device in the group get it too, as they would from a switch. */
 		struct sk_buff *copy = skb_copy(skb, GFP_KERNEL);
@@ -297,6 +314,11 @@ static int hodp_parse(struct sk_buff *skb, bool local)
 
 	pkt->opcode = bth->opcode;
 	pkt->flags = hodp_op_flags[bth->opcode & ~HODP_TRANSPORT_MASK];
+	if (!local)
+		pkt->npkts = 1;
+	else if (pkt->npkts > 1 && (!(pkt->flags & HODP_F_PAYLOAD) ||
+				    (bth->opcode & HODP_TRANSPORT_MASK) == HODP_TRANSPORT_UD))
+		return -EINVAL;
 	pkt->qpn = be32_to_cpu(bth->qpn) & HODP_QPN_MASK;
 	pkt->psn = be32_to_cpu(bth->apsn) & HODP_PSN_MASK;
 	pkt->ackreq = !!(be32_to_cpu(bth->apsn) & HODP_BTH_ACKREQ);
@@ -328,7 +350,7 @@ void hodp_rcv(struct hodp_dev *hdev, struct sk_buff *skb, bool local)
 	qp = hodp_qp_get(hdev, hodp_pkt(skb)->qpn);
 	if (!qp)
 		goto drop;
-	hodp_count(hdev, HODP_CNT_RCVD_PKTS);
+	hodp_count_n(hdev, HODP_CNT_RCVD_PKTS, hodp_pkt(skb)->npkts);
 	skb_queue_tail(&qp->rx, skb);
 	hodp_qp_schedule(qp);
 	hodp_qp_put(qp);

@@ -15,10 +15,19 @@ struct hodp_av;
 struct hodp_dev;
 struct hodp_qp;
 
+/*
+ * A train: consecutive packets of one message handed to a device on this
+ * host in one skb, their payloads back to back behind the first packet's
+ * headers, so that what is done per packet is done once.  The payload stays
+ * within the 16-bit IP length.
+ */
+#define HODP_TRAIN_BYTES	(60 * 1024)
+
 struct hodp_pkt {
-	u32 psn;
+	u32 psn;			/* of the first packet of a train */
 	u32 qpn;		/* destination QP */
 	u32 paylen;		/* payload bytes, without pad and ICRC */
+	u16 npkts;		/* packets it stands for: 1, or a train's length */
 	u16 flags;		/* hodp_op_flags[] of the operation */
 	u16 hdr_len;		/* BTH and extended headers */
 	u8 opcode;		/* full BTH opcode, transport included */
@@ -31,6 +40,19 @@ static inline struct hodp_pkt *hodp_pkt(struct sk_buff *skb)
 {
 	BUILD_BUG_ON(sizeof(struct hodp_pkt) > sizeof(skb->cb));
 	return (struct hodp_pkt *)skb->cb;
+}
+
+/*
+ * Every packet but a message's last carries a full MTU; a train of n
+ * packets carries what they would.
+ */
+static inline bool hodp_pkt_size_ok(const struct hodp_pkt *pkt, u32 mtu)
+{
+	u32 full = pkt->npkts * mtu;
+
+	if (!(pkt->flags & HODP_F_LAST))
+		return pkt->paylen == full;
+	return pkt->paylen <= full && (pkt->npkts == 1 || pkt->paylen > full - mtu);
 }
 
 static inline struct hodp_bth *hodp_pkt_bth(struct sk_buff *skb)
@@ -71,5 +93,13 @@ void hodp_net_detach_locked(struct hodp_dev *hdev);
 struct sk_buff *hodp_pkt_alloc(struct hodp_qp *qp, unsigned int hdr_len, u32 paylen);
 /* Send a packet from hodp_pkt_alloc() to @av; consumes @skb. */
 int hodp_pkt_send(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb);
+/*
+ * The hodp device on this host that @av's address belongs to, referenced
+ * (ib_device_put()), or NULL when the destination is across a wire.  Only
+ * a packet to such a peer may be a train, sent with hodp_pkt_send_local().
+ */
+struct hodp_dev *hodp_pkt_peer(struct hodp_qp *qp, const struct hodp_av *av);
+void hodp_pkt_send_local(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb,
+			 struct hodp_dev *peer);
 
 #endif /* HODP_PKT_H */

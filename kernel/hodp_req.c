@@ -186,7 +186,29 @@ static bool hodp_req_local(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
 }
 
 /*
- * Build and send the next packet of WQE sq_next.  Returns false when nothing
+ * How many packets of the SEND or WRITE message from @offset on to send as
+ * one train, and to which device on this host (*@peer, referenced); 1 with
+ * *@peer NULL when the peer is across a wire.
+ */
+static u32 hodp_req_train(struct hodp_qp *qp, struct hodp_swqe *sw, u32 offset,
+			  struct hodp_dev **peer)
+{
+	u32 n = DIV_ROUND_UP(sw->length - offset, qp->mtu);
+
+	*peer = NULL;
+	if (n < 2 || !hodp_qp_connected(qp))
+		return 1;
+	*peer = hodp_pkt_peer(qp, &qp->av);
+	if (!*peer)
+		return 1;
+	n = min(n, HODP_TRAIN_BYTES / qp->mtu);
+	if (qp->ibqp.qp_type == IB_QPT_RC)
+		n = min_t(u32, n, HODP_WINDOW - hodp_psn_diff(qp->req_psn, qp->acked_psn));
+	return max(n, 1U);
+}
+
+/*
+ * Build and send the next packet (or train) of WQE sq_next.  Returns false when nothing
  * could be sent (window full, waiting for credits, or an error).
  */
 static bool hodp_req_send_one(struct hodp_qp *qp)
@@ -196,11 +218,14 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 	u8 transport = hodp_transport(qp);
 	u32 offset = qp->req_offset, paylen = 0;
 	struct hodp_av ud_av, *av = &qp->av;
+	struct hodp_dev *peer = NULL;
 	bool first, last, ackreq;
+	u32 npkts = 1, rel;
 	struct hodp_bth *bth;
 	struct sk_buff *skb;
 	u32 dest_qpn = qp->dest_qpn;
 	unsigned int hdr_len;
+	bool sent = false;
 	u16 flags;
 	void *p;
 	u8 op;
@@ -261,7 +286,9 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 		op = HODP_ATOMIC_WRITE;
 		paylen = sizeof(u64);
 	} else {
-		paylen = min(sw->length - offset, qp->mtu);
+		npkts = hodp_req_train(qp, sw, offset, &peer);
+again:
+		paylen = min(sw->length - offset, npkts * qp->mtu);
 		first = offset == 0;
 		last = offset + paylen == sw->length;
 		op = hodp_req_op(wqe->opcode, first, last);
@@ -279,11 +306,18 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 	}
 
 	skb = hodp_pkt_alloc(qp, hdr_len, paylen);
+	if (!skb && npkts > 1) {
+		npkts = 1;	/* no memory for a train: one packet will do */
+		goto again;
+	}
 	if (!skb)
-		return false;	/* try again on the next run */
+		goto out;	/* try again on the next run */
+	hodp_pkt(skb)->npkts = npkts;
 
+	/* Asked whenever one of the packets it stands for would ask. */
+	rel = hodp_psn_diff(qp->req_psn, sw->first_psn);
 	ackreq = transport == HODP_TRANSPORT_RC &&
-		 (last || (hodp_psn_diff(qp->req_psn, sw->first_psn) + 1) % HODP_ACKREQ_EVERY == 0);
+		 (last || (rel + npkts) / HODP_ACKREQ_EVERY > rel / HODP_ACKREQ_EVERY);
 	bth = (struct hodp_bth *)skb->data;
 	bth->opcode = transport | op;
 	bth->flags = ((-paylen & 3) << HODP_BTH_PAD_SHIFT) |
@@ -349,20 +383,22 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 			if (err) {
 				kfree_skb(skb);
 				/* Parked: this packet is built again once the pages are in. */
-				if (err == -EAGAIN &&
-				    hodp_odp_park(qp, &qp->req_wait, &miss) == -EAGAIN)
-					return false;
-				hodp_req_complete_error(qp, sw, IB_WC_LOC_PROT_ERR);
-				return false;
+				if (!(err == -EAGAIN &&
+				      hodp_odp_park(qp, &qp->req_wait, &miss) == -EAGAIN))
+					hodp_req_complete_error(qp, sw, IB_WC_LOC_PROT_ERR);
+				goto out;
 			}
 		}
 	}
 
-	hodp_pkt_send(qp, av, skb);
+	if (peer)
+		hodp_pkt_send_local(qp, av, skb, peer);
+	else
+		hodp_pkt_send(qp, av, skb);
 
 	/* A READ occupies one PSN per response packet. */
 	qp->req_psn = hodp_psn_add(qp->req_psn, wqe->opcode == IB_WR_RDMA_READ ?
-				   sw->npkts - hodp_psn_diff(qp->req_psn, sw->first_psn) : 1);
+				   sw->npkts - rel : npkts);
 	qp->req_offset += paylen;
 	if (last || wqe->opcode == IB_WR_RDMA_READ) {
 		qp->req_offset = 0;
@@ -372,7 +408,11 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 	}
 	if (transport == HODP_TRANSPORT_RC && !timer_pending(&qp->retry_timer))
 		mod_timer(&qp->retry_timer, jiffies + hodp_comp_timeout_jiffies(qp));
-	return true;
+	sent = true;
+out:
+	if (peer)
+		ib_device_put(&peer->ib_dev);
+	return sent;
 }
 
 /* Send a burst of packets; false when the requester is idle or blocked. */

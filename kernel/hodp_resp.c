@@ -149,7 +149,7 @@ static enum hodp_resp_result hodp_resp_send(struct hodp_qp *qp, struct sk_buff *
 	} else if (!qp->recv_active) {
 		return HODP_RESP_NAK_INVALID;
 	}
-	if (!(pkt->flags & HODP_F_LAST) && pkt->paylen != qp->mtu)
+	if (!hodp_pkt_size_ok(pkt, qp->mtu))
 		return HODP_RESP_NAK_INVALID;
 
 	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, rwqe->sge, rwqe->num_sge, qp->recv_offset,
@@ -198,8 +198,7 @@ static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff 
 	} else if (!qp->write_mr) {
 		return HODP_RESP_NAK_INVALID;
 	}
-	if (pkt->paylen > qp->write_left ||
-	    (!(pkt->flags & HODP_F_LAST) && pkt->paylen != qp->mtu) ||
+	if (pkt->paylen > qp->write_left || !hodp_pkt_size_ok(pkt, qp->mtu) ||
 	    ((pkt->flags & HODP_F_LAST) && pkt->paylen != qp->write_left))
 		return HODP_RESP_NAK_INVALID;
 
@@ -231,21 +230,42 @@ static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff 
 	return HODP_RESP_OK;
 }
 
-/* Send the next response packet of the READ being answered. */
+/*
+ * How many response packets from the READ's @offset on to send as one
+ * train, and to which device on this host (*@peer, referenced).
+ */
+static u32 hodp_resp_read_train(struct hodp_qp *qp, u32 left, struct hodp_dev **peer)
+{
+	*peer = NULL;
+	if (left <= qp->mtu)
+		return 1;
+	*peer = hodp_pkt_peer(qp, &qp->av);
+	if (!*peer)
+		return 1;
+	return min(DIV_ROUND_UP(left, qp->mtu), HODP_TRAIN_BYTES / qp->mtu);
+}
+
+/* Send the next response packet (or train) of the READ being answered. */
 static bool hodp_resp_read_step(struct hodp_qp *qp)
 {
 	struct hodp_rd_res *res = qp->read_active;
-	u32 paylen = min(res->length - qp->read_offset, qp->mtu);
-	bool first = qp->read_offset == 0;
-	bool last = qp->read_offset + paylen == res->length;
+	u32 left = res->length - qp->read_offset;
+	struct hodp_dev *peer;
 	struct hodp_mr *mr = NULL;
 	struct hodp_miss miss;
 	struct hodp_bth *bth;
 	struct sk_buff *skb;
 	unsigned int hdr_len;
+	bool first, last, sent = false;
+	u32 npkts, paylen;
 	int err;
 	u8 op;
 
+	npkts = hodp_resp_read_train(qp, left, &peer);
+again:
+	paylen = min(left, npkts * qp->mtu);
+	first = qp->read_offset == 0;
+	last = paylen == left;
 	if (first && last)
 		op = HODP_READ_RESPONSE_ONLY;
 	else if (first)
@@ -255,21 +275,22 @@ static bool hodp_resp_read_step(struct hodp_qp *qp)
 	else
 		op = HODP_READ_RESPONSE_MIDDLE;
 
+	hdr_len = sizeof(*bth) + hodp_ext_hdr_len(hodp_op_flags[op]);
+	skb = hodp_pkt_alloc(qp, hdr_len, paylen);
+	if (!skb && npkts > 1) {
+		npkts = 1;	/* no memory for a train: one packet will do */
+		goto again;
+	}
+	if (!skb)
+		goto out;
+	hodp_pkt(skb)->npkts = npkts;
 	if (paylen) {
 		mr = hodp_rkey_get(qp, res->rkey, res->va + qp->read_offset, paylen,
 				   IB_ACCESS_REMOTE_READ);
-		if (!mr)
+		if (!mr) {
+			kfree_skb(skb);
 			goto err_access;	/* deregistered under us */
-	}
-
-	hdr_len = sizeof(*bth) + hodp_ext_hdr_len(hodp_op_flags[op]);
-	skb = hodp_pkt_alloc(qp, hdr_len, paylen);
-	if (!skb) {
-		if (mr)
-			hodp_mr_put(mr);
-		return false;
-	}
-	if (mr) {
+		}
 		err = hodp_mr_copy(mr, res->va + qp->read_offset, skb->data + hdr_len, paylen,
 				   HODP_FROM_MR, &miss);
 		hodp_mr_put(mr);
@@ -277,7 +298,7 @@ static bool hodp_resp_read_step(struct hodp_qp *qp)
 			kfree_skb(skb);
 			/* Parked: this response is built again once the pages are in. */
 			if (hodp_odp_park(qp, &qp->rx_wait, &miss) == -EAGAIN)
-				return false;
+				goto out;
 			goto err_access;
 		}
 	}
@@ -293,20 +314,27 @@ static bool hodp_resp_read_step(struct hodp_qp *qp)
 		((struct hodp_aeth *)(bth + 1))->smsn =
 			cpu_to_be32(HODP_AETH_ACK_NO_CREDIT << 24 | (qp->msn & 0xffffff));
 	}
-	hodp_pkt_send(qp, &qp->av, skb);
+	if (peer)
+		hodp_pkt_send_local(qp, &qp->av, skb, peer);
+	else
+		hodp_pkt_send(qp, &qp->av, skb);
 
-	qp->read_psn = hodp_psn_add(qp->read_psn, 1);
+	qp->read_psn = hodp_psn_add(qp->read_psn, npkts);
 	qp->read_offset += paylen;
 	if (last)
 		qp->read_active = NULL;
-	return true;
+	sent = true;
+	goto out;
 
 err_access:
 	/* The requester learns of it through a NAK. */
 	hodp_resp_nak(qp, qp->read_psn, HODP_AETH_NAK | HODP_NAK_REM_ACCESS);
 	qp->read_active = NULL;
 	hodp_qp_error(qp);
-	return false;
+out:
+	if (peer)
+		ib_device_put(&peer->ib_dev);
+	return sent;
 }
 
 /* Start answering a READ for [va, va + len) from @psn on. */
@@ -623,7 +651,8 @@ bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 	}
 
 	if (rc) {
-		if (d > 0) {
+		/* A gap, or a train reaching back over what was executed: resend from here. */
+		if (d > 0 || (d < 0 && d + (s32)pkt->npkts > 0)) {
 			if (!qp->nak_seq_sent) {
 				hodp_count(qp->hdev, HODP_CNT_SEQ_NAKS_SENT);
 				hodp_resp_nak(qp, qp->resp_psn, HODP_AETH_NAK | HODP_NAK_PSN_SEQ);
@@ -638,7 +667,7 @@ bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 		}
 		qp->nak_seq_sent = false;
 	} else if (!hodp_resp_uc_sync(qp, pkt)) {
-		qp->resp_psn = hodp_psn_add(pkt->psn, 1);
+		qp->resp_psn = hodp_psn_add(pkt->psn, pkt->npkts);
 		goto out;
 	}
 
@@ -653,7 +682,7 @@ bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 			hodp_count(qp->hdev, HODP_CNT_RNR_NAKS_SENT);
 			hodp_resp_nak(qp, pkt->psn, HODP_AETH_RNR_NAK | qp->min_rnr_timer);
 		} else {
-			qp->resp_psn = hodp_psn_add(pkt->psn, 1);
+			qp->resp_psn = hodp_psn_add(pkt->psn, pkt->npkts);
 		}
 		goto out;
 	default:
@@ -665,7 +694,7 @@ bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 				       HODP_NAK_INVALID_REQ));
 			hodp_qp_error(qp);
 		} else {
-			qp->resp_psn = hodp_psn_add(pkt->psn, 1);
+			qp->resp_psn = hodp_psn_add(pkt->psn, pkt->npkts);
 			qp->recv_active = false;
 		}
 		goto out;
@@ -675,7 +704,7 @@ bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 		qp->resp_psn = hodp_psn_add(qp->read_active->last_psn, 1);
 		goto out;
 	}
-	qp->resp_psn = hodp_psn_add(pkt->psn, 1);
+	qp->resp_psn = hodp_psn_add(pkt->psn, pkt->npkts);
 	if (!rc)
 		goto out;
 	if (pkt->flags & HODP_F_ATOMIC) {
@@ -694,7 +723,8 @@ bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 	if (pkt->flags & HODP_F_LAST)
 		qp->msn++;
 	if (pkt->ackreq)
-		hodp_resp_send_ack(qp, HODP_ACKNOWLEDGE, pkt->psn, HODP_AETH_ACK_NO_CREDIT, 0);
+		hodp_resp_send_ack(qp, HODP_ACKNOWLEDGE, hodp_psn_add(pkt->psn, pkt->npkts - 1),
+				   HODP_AETH_ACK_NO_CREDIT, 0);
 out:
 	kfree_skb(skb);
 	return false;
