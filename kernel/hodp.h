@@ -117,6 +117,11 @@ void hodp_engine_exit(void);
 /* hodp_net.c: a RoCEv2 packet (data at the IP header) arrived for @hdev. */
 void hodp_rcv(struct hodp_dev *hdev, struct sk_buff *skb, bool local);
 
+/* hodp_inject.c */
+void hodp_inject_init(void);
+void hodp_inject_exit(void);
+bool hodp_inject_local_drop(void);
+
 /* hodp_ucontext.c */
 int hodp_alloc_ucontext(struct ib_ucontext *ibuc, struct ib_udata *udata);
 void hodp_dealloc_ucontext(struct ib_ucontext *ibuc);

@@ -129,6 +129,7 @@ static int __init hodp_init(void)
 	if (err)
 		goto err_odp;
 
+	hodp_inject_init();
 	rdma_link_register(&hodp_link_ops);
 	pr_info("loaded\n");
 	return 0;
@@ -146,6 +147,7 @@ static void __exit hodp_exit(void)
 	rdma_link_unregister(&hodp_link_ops);
 	hodp_device_remove_all();
 	unregister_netdevice_notifier(&hodp_netdev_notifier);
+	hodp_inject_exit();
 	hodp_odp_wq_exit();
 	hodp_engine_exit();
 	pr_info("unloaded\n");

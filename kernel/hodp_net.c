@@ -204,6 +204,10 @@ void hodp_pkt_send_local(struct hodp_qp *qp, const struct hodp_av *av, struct sk
 {
 	/* Never on a wire: an ICRC would only be checked against itself. */
 	*hodp_pkt_frame(qp, av, skb) = 0;
+	if (hodp_inject_local_drop()) {
+		kfree_skb(skb);
+		return;
+	}
 	hodp_rcv(peer, skb, true);
 }
 
