@@ -11,7 +11,8 @@ mkdir -p $out
 raw=$out/raw.txt
 : > $raw
 bin=build/guest/bin
-ITERS=${HODP_BENCH_ITERS:-50}
+SECS=${HODP_BENCH_SECONDS:-2}
+SIZES="64 1024 4096 16384 65536 1048576"
 
 note() { echo "# $*" >&2; }
 
@@ -25,18 +26,23 @@ note() { echo "# $*" >&2; }
 note "memcpy"
 $bin/memcpy_bw >> $raw
 
-# bench_perf SERVER_DEV CLIENT_DEV ADDR SERVER_PREFIX PATH MODE TOOL: one
-# perftest pair, its rows as "perf PATH DEV MODE TOOL SIZE AVG_MIBS MSGRATE_MPPS".
+# bench_perf SERVER_DEV CLIENT_DEV ADDR SERVER_PREFIX PATH MODE TOOL: perftest
+# pairs, one per message size, each running $SECS seconds (a fixed count of
+# iterations is too short to be steady under TCG); their rows as
+# "perf PATH DEV MODE TOOL SIZE AVG_MIBS MSGRATE_MPPS".
 bench_perf() {
-	local dev=$1 cdev=$2 addr=$3 pre=$4 path=$5 mode=$6 tool=$7 args=()
+	local dev=$1 cdev=$2 addr=$3 pre=$4 path=$5 mode=$6 tool=$7 args=() s sizes=$SIZES
 	[ "$mode" = odp ] && args+=(--odp)
-	[ "$tool" = ib_atomic_bw ] && args+=(-n 500) || args+=(-a -n "$ITERS")
-	PERFTEST_TIMEOUT=900 perftest_pair "$pre" "$dev" "$cdev" "$addr" "$tool" "${args[@]}"
-	[ $perf_rc -eq 0 ] ||
-		echo "perf_error $path $dev $mode $tool: $(tail -2 <<< "$perf_out" | tr '\n' ' ')" >> $raw
-	awk -v p="$path" -v d="$dev" -v m="$mode" -v t="$tool" '
-		$1 ~ /^[0-9]+$/ && NF >= 5 && $2 ~ /^[0-9]+$/ {
-			print "perf", p, d, m, t, $1, $4, $5 }' <<< "$perf_out" >> $raw
+	[ "$tool" = ib_atomic_bw ] && sizes=8
+	for s in $sizes; do
+		PERFTEST_TIMEOUT=120 perftest_pair "$pre" "$dev" "$cdev" "$addr" "$tool" \
+			"${args[@]}" -s "$s" -D "$SECS"
+		[ $perf_rc -eq 0 ] ||
+			echo "perf_error $path $dev $mode $tool $s: $(tail -2 <<< "$perf_out" | tr '\n' ' ')" >> $raw
+		awk -v p="$path" -v d="$dev" -v m="$mode" -v t="$tool" '
+			$1 ~ /^[0-9]+$/ && NF >= 5 && $2 ~ /^[0-9]+$/ {
+				print "perf", p, d, m, t, $1, $4, $5 }' <<< "$perf_out" >> $raw
+	done
 }
 
 note "rxe0 on veth1 next to hodp0 on veth0"
