@@ -5,6 +5,7 @@
 #   make demo      boot a guest and show hodp at work
 #   make check     run every test suite (ends with "N passed, N failed, N skipped")
 #   make bench     measure hodp next to rxe and memcpy; table, docs/bench/, plots
+#   make stress    ODP under fire: memory churn, teardown races, the verbs fuzzer
 #   make shell     interactive shell in a fresh guest with hodp0 up
 #   make image     build (or reuse) the cached guest image and rdma-core tree
 #   make lint      W=1 + sparse build and checkpatch --strict of the kernel code
@@ -31,6 +32,9 @@ check:
 bench:
 	tests/bench/bench
 
+stress:
+	tests/check tests/stress/*.sh
+
 demo: build
 	HODP_NO_BUILD=1 tests/vm/run userspace/demo.sh
 
@@ -44,4 +48,4 @@ clean:
 distclean: clean
 	rm -rf $(HODP_CACHE)
 
-.PHONY: all lint build image check bench demo shell clean distclean
+.PHONY: all lint build image check bench stress demo shell clean distclean

@@ -40,7 +40,8 @@ bench_perf() {
 		[ $perf_rc -eq 0 ] ||
 			echo "perf_error $path $dev $mode $tool $s: $(tail -2 <<< "$perf_out" | tr '\n' ' ')" >> $raw
 		awk -v p="$path" -v d="$dev" -v m="$mode" -v t="$tool" '
-			$1 ~ /^[0-9]+$/ && NF >= 5 && $2 ~ /^[0-9]+$/ {
+			$1 ~ /^[0-9]+$/ && NF >= 5 && $2 ~ /^[0-9]+$/ && $4 ~ /^[0-9.]+$/ &&
+			$5 ~ /^[0-9.]+$/ {
 				print "perf", p, d, m, t, $1, $4, $5 }' <<< "$perf_out" >> $raw
 	done
 }

@@ -7,7 +7,7 @@
 perftest_pair() {
 	local pre=$1 sdev=$2 cdev=$3 addr=$4 tool=$5 try
 	shift 5
-	for try in 1 2 3; do
+	for try in 1 2 3 4 5; do
 		$pre "$tool" -d "$sdev" -x 1 "$@" > /tmp/perf-server.log 2>&1 &
 		sleep 1
 		perf_out=$(timeout "${PERFTEST_TIMEOUT:-600}" "$tool" -d "$cdev" -x 1 "$@" "$addr" 2>&1)
@@ -17,6 +17,7 @@ perftest_pair() {
 		# too irregular to calibrate ("r^2 < 0.9"): that run says nothing.
 		grep -q "Correlation coefficient" /tmp/perf-server.log - <<< "$perf_out" || break
 		echo "# perftest could not calibrate its clock; running $tool again" >&2
+		sleep 1
 	done
 }
 

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * odp_stress DEV_A DEV_B LABEL SECONDS SEED [implicit]: RDMA on ODP memory
+ * while the memory is changed under it, for SECONDS.  Each side has an 8 MiB
+ * buffer under one ODP MR (or an implicit MR); its first half ("traffic")
+ * takes RC WRITEs, READs, SENDs and atomics from both sides, every byte
+ * checked, while a thread invalidates it in ways that keep its contents
+ * (fork, fork and exec, MADV_PAGEOUT, MADV_COLLAPSE, compaction, THP
+ * splits).  The second half ("chaos") is hit by MADV_DONTNEED, MADV_FREE,
+ * mprotect flips, munmap/mmap and mremap while a second QP pair runs RDMA
+ * into it: there every work request must complete, with success or a clean
+ * access error, never hang.  Random choices come from SEED; only timing
+ * varies between runs.  One TAP line per outcome.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "common.h"
+
+#define ACCESS		(IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE | \
+			 IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ | \
+			 IBV_ACCESS_REMOTE_ATOMIC)
+#define REGION		(8u << 20)
+#define HALF		(REGION / 2)
+#define MAX_XFER	(256u << 10)
+#define PAGE		4096u
+#define COUNTER_ROOM	64u	/* the traffic half starts with the FAA counter */
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25
+#endif
+
+struct pair {
+	struct ibv_cq *cq;
+	struct ibv_qp *qp;
+};
+
+struct side {
+	const char *dev;
+	struct ibv_context *ctx;
+	struct ibv_pd *pd;
+	union ibv_gid gid;
+	uint8_t *buf;
+	struct ibv_mr *mr;
+	struct pair t, c;	/* traffic and chaos QPs */
+};
+
+static struct side sa, sb;
+static atomic_bool stop;
+static bool implicit;
+static unsigned long long seed;
+
+/* Tallies, each written by one thread and read after the joins. */
+static unsigned long long t_ops[5], t_bytes, churn_ops[6], chaos_ops[6], c_ok, c_err;
+static char t_fail[256], c_fail[256];
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static uint32_t rnd_range(uint64_t *s, uint32_t lo, uint32_t hi)
+{
+	return lo + (uint32_t)(rnd(s) % (hi - lo + 1));
+}
+
+static void side_open(struct side *s, const char *dev)
+{
+	s->dev = dev;
+	s->ctx = open_device(dev);
+	s->pd = ibv_alloc_pd(s->ctx);
+	if (!s->pd || ibv_query_gid(s->ctx, 1, GID_INDEX, &s->gid))
+		die("%s: %s", dev, strerror(errno));
+	s->buf = mmap(NULL, REGION, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s->buf == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	madvise(s->buf, HALF, MADV_HUGEPAGE);
+	s->mr = implicit ? ibv_reg_mr(s->pd, NULL, SIZE_MAX, ACCESS) :
+			   ibv_reg_mr(s->pd, s->buf, REGION, ACCESS);
+	if (!s->mr)
+		die("ODP MR on %s: %s", dev, strerror(errno));
+}
+
+static void qp_make(struct side *s, struct pair *p)
+{
+	struct ibv_qp_init_attr init = {
+		.qp_type = IBV_QPT_RC,
+		.cap = { .max_send_wr = 8, .max_recv_wr = 8, .max_send_sge = 1,
+			 .max_recv_sge = 1 },
+	};
+
+	if (!p->cq)
+		p->cq = ibv_create_cq(s->ctx, 32, NULL, NULL, 0);
+	init.send_cq = init.recv_cq = p->cq;
+	p->qp = p->cq ? ibv_create_qp(s->pd, &init) : NULL;
+	if (!p->qp || qp_to_init(p->qp))
+		die("QP on %s: %s", s->dev, strerror(errno));
+}
+
+/* A fresh connected pair; an error leaves the old one unusable. */
+static void pair_connect(struct pair *a, struct pair *b)
+{
+	struct ibv_wc wc;
+
+	if (a->qp) {
+		ibv_destroy_qp(a->qp);
+		ibv_destroy_qp(b->qp);
+		while (ibv_poll_cq(a->cq, 1, &wc) > 0 || ibv_poll_cq(b->cq, 1, &wc) > 0)
+			;
+	}
+	qp_make(&sa, a);
+	qp_make(&sb, b);
+	qp_connect(a->qp, b->qp->qp_num, &sb.gid, 7);
+	qp_connect(b->qp, a->qp->qp_num, &sa.gid, 7);
+}
+
+static void fill(uint8_t *p, uint32_t n, uint64_t *s)
+{
+	uint64_t v = rnd(s);
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(v + i * 7 + (i >> 9));
+}
+
+/* Post one signalled WR (and a receive for a SEND) and wait for its completion(s). */
+static int run_wr(struct side *from, struct pair *fp, struct side *to, struct pair *tp,
+		  enum ibv_wr_opcode op, uint8_t *laddr, uint8_t *raddr, uint32_t len,
+		  uint64_t add, enum ibv_wc_status *st)
+{
+	struct ibv_sge sge = { .addr = (uintptr_t)laddr, .length = len, .lkey = from->mr->lkey };
+	struct ibv_sge rsge = { .addr = (uintptr_t)raddr, .length = len, .lkey = to->mr->lkey };
+	struct ibv_recv_wr rwr = { .wr_id = 2, .sg_list = &rsge, .num_sge = 1 }, *rbad;
+	struct ibv_send_wr wr = { .wr_id = 1, .sg_list = &sge, .num_sge = 1, .opcode = op,
+				  .send_flags = IBV_SEND_SIGNALED }, *bad;
+	struct ibv_wc wc;
+
+	if (op == IBV_WR_ATOMIC_FETCH_AND_ADD) {
+		wr.wr.atomic.remote_addr = (uintptr_t)raddr;
+		wr.wr.atomic.rkey = to->mr->rkey;
+		wr.wr.atomic.compare_add = add;
+	} else {
+		wr.wr.rdma.remote_addr = (uintptr_t)raddr;
+		wr.wr.rdma.rkey = to->mr->rkey;
+	}
+	if (op == IBV_WR_SEND && ibv_post_recv(tp->qp, &rwr, &rbad))
+		return -1;
+	if (ibv_post_send(fp->qp, &wr, &bad))
+		return -1;
+	if (!poll_one(fp->cq, &wc))
+		return -2;
+	*st = wc.status;
+	if (op == IBV_WR_SEND && wc.status == IBV_WC_SUCCESS) {
+		if (!poll_one(tp->cq, &wc))
+			return -2;
+		if (wc.status != IBV_WC_SUCCESS || wc.byte_len != len)
+			*st = wc.status == IBV_WC_SUCCESS ? IBV_WC_GENERAL_ERR : wc.status;
+	}
+	return 0;
+}
+
+/* The traffic half until @end: every transfer checked byte for byte. */
+static void traffic(double end)
+{
+	static const enum ibv_wr_opcode data_ops[] = {
+		IBV_WR_RDMA_WRITE, IBV_WR_RDMA_READ, IBV_WR_RDMA_WRITE, IBV_WR_SEND,
+	};
+	uint64_t s = seed * 2 + 1, expect = 0, *counter = (uint64_t *)sb.buf;
+	uint8_t *local, *remote;
+	struct side *from, *to;
+	enum ibv_wc_status st;
+	uint64_t orig;
+
+	while (now_us() < end && !t_fail[0]) {
+		uint32_t op = rnd_range(&s, 0, 4), len = rnd_range(&s, 1, MAX_XFER);
+		uint8_t *la = sa.buf + rnd_range(&s, COUNTER_ROOM, HALF - len);
+		uint8_t *rb = sb.buf + rnd_range(&s, COUNTER_ROOM, HALF - len);
+		int err;
+
+		if (op == 4) {	/* FETCH_AND_ADD on b's counter, the old value into a */
+			len = sizeof(uint64_t);
+			la = sa.buf + COUNTER_ROOM - sizeof(uint64_t);
+			orig = rnd(&s) >> 16;
+			err = run_wr(&sa, &sa.t, &sb, &sb.t, IBV_WR_ATOMIC_FETCH_AND_ADD, la,
+				     (uint8_t *)counter, len, orig, &st);
+			if (!err && st == IBV_WC_SUCCESS &&
+			    (*(uint64_t *)la != expect || *counter != expect + orig))
+				snprintf(t_fail, sizeof(t_fail),
+					 "fetch-and-add: old %#llx, now %#llx, want %#llx then %#llx",
+					 (unsigned long long)*(uint64_t *)la,
+					 (unsigned long long)*counter, (unsigned long long)expect,
+					 (unsigned long long)(expect + orig));
+			expect += orig;
+			t_ops[op]++;
+			t_bytes += len;
+			continue;
+		}
+		/* WRITE a to b, READ b into a, WRITE b to a, SEND a to b; the source is filled. */
+		if (op == 2) {
+			from = &sb;
+			to = &sa;
+			local = rb;
+			remote = la;
+		} else {
+			from = &sa;
+			to = &sb;
+			local = la;
+			remote = rb;
+		}
+		fill(op == 1 ? remote : local, len, &s);
+		err = run_wr(from, &from->t, to, &to->t, data_ops[op], local, remote, len, 0, &st);
+		if (err || st != IBV_WC_SUCCESS) {
+			snprintf(t_fail, sizeof(t_fail), "op %u, %u bytes: %s", op, len,
+				 err == -2 ? "no completion (hang)" :
+				 err ? strerror(errno) : ibv_wc_status_str(st));
+			break;
+		}
+		if (memcmp(la, rb, len)) {
+			uint32_t i = 0;
+
+			while (la[i] == rb[i])
+				i++;
+			snprintf(t_fail, sizeof(t_fail), "op %u, %u bytes: byte %u differs", op,
+				 len, i);
+			break;
+		}
+		t_ops[op]++;
+		t_bytes += len;
+	}
+}
+
+/* Errors are ignored: a knob this kernel lacks is no failure of ours. */
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd >= 0) {
+		ssize_t n = write(fd, text, strlen(text));
+
+		(void)n;
+		close(fd);
+	}
+}
+
+/* Invalidations of the traffic halves that keep their contents. */
+static void *churn(void *arg)
+{
+	uint64_t s = seed * 3 + 7;
+	char text[96];
+
+	(void)arg;
+	while (!atomic_load(&stop)) {
+		uint32_t op = rnd_range(&s, 0, 5);
+		uint8_t *half = rnd(&s) & 1 ? sa.buf : sb.buf;
+		pid_t pid;
+
+		switch (op) {
+		case 0:		/* fork: the parent's pages become copy-on-write */
+		case 1:		/* and exec in the child */
+			pid = fork();
+			if (pid == 0) {
+				if (op == 1)
+					execl("/bin/true", "true", (char *)NULL);
+				_exit(0);
+			}
+			if (pid > 0)
+				waitpid(pid, NULL, 0);
+			break;
+		case 2:
+			madvise(half, HALF, MADV_PAGEOUT);
+			break;
+		case 3:
+			madvise(half, HALF, MADV_COLLAPSE);
+			break;
+		case 4:
+			write_file("/proc/sys/vm/compact_memory", "1");
+			break;
+		default:
+			snprintf(text, sizeof(text), "%d,%#lx,%#lx", getpid(), (unsigned long)half,
+				 (unsigned long)(half + HALF));
+			write_file("/sys/kernel/debug/split_huge_pages", text);
+			break;
+		}
+		churn_ops[op]++;
+		usleep(rnd_range(&s, 0, 20000));
+	}
+	return NULL;
+}
+
+static void remap(void *p, size_t len, int prot)
+{
+	if (mmap(p, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+}
+
+/* Destructive changes to the chaos halves. */
+static void *chaos(void *arg)
+{
+	uint64_t s = seed * 5 + 11;
+
+	(void)arg;
+	while (!atomic_load(&stop)) {
+		uint32_t op = rnd_range(&s, 0, 5), len = rnd_range(&s, 1, 256) * PAGE;
+		uint8_t *base = (rnd(&s) & 1 ? sa.buf : sb.buf) + HALF;
+		uint8_t *p = base + rnd_range(&s, 0, HALF / PAGE - len / PAGE) * PAGE;
+		void *tmp;
+
+		switch (op) {
+		case 0:
+			madvise(p, len, MADV_DONTNEED);
+			break;
+		case 1:
+			madvise(p, len, MADV_FREE);
+			break;
+		case 2:
+		case 3:
+			mprotect(p, len, op == 2 ? PROT_READ : PROT_NONE);
+			usleep(rnd_range(&s, 0, 5000));
+			mprotect(p, len, PROT_READ | PROT_WRITE);
+			break;
+		case 4:
+			/*
+			 * Unmapped, then a new mapping: both by MAP_FIXED, so no
+			 * other thread's mmap (a QP's rings) can take the hole.
+			 */
+			remap(p, len, PROT_NONE);
+			usleep(rnd_range(&s, 0, 5000));
+			remap(p, len, PROT_READ | PROT_WRITE);
+			break;
+		default:	/* move the pages away and back; the range stays mapped */
+			tmp = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_DONTUNMAP);
+			if (tmp != MAP_FAILED &&
+			    mremap(tmp, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, p) == MAP_FAILED)
+				die("mremap back: %s", strerror(errno));
+			break;
+		}
+		chaos_ops[op]++;
+		usleep(rnd_range(&s, 0, 10000));
+	}
+	return NULL;
+}
+
+/* RDMA into the chaos halves: success or a clean error, always a completion. */
+static void *chaos_traffic(void *arg)
+{
+	uint64_t s = seed * 7 + 13;
+	enum ibv_wc_status st;
+
+	(void)arg;
+	while (!atomic_load(&stop) && !c_fail[0]) {
+		uint32_t op = rnd_range(&s, 0, 3), len = rnd_range(&s, 1, MAX_XFER);
+		uint8_t *la = sa.buf + HALF + rnd_range(&s, 0, HALF - len);
+		uint8_t *rb = sb.buf + HALF + (rnd_range(&s, 0, HALF - len) & ~7u);
+		static const enum ibv_wr_opcode ops[] = {
+			IBV_WR_RDMA_WRITE, IBV_WR_RDMA_READ, IBV_WR_SEND,
+			IBV_WR_ATOMIC_FETCH_AND_ADD,
+		};
+		int err;
+
+		if (ops[op] == IBV_WR_ATOMIC_FETCH_AND_ADD)
+			len = sizeof(uint64_t);
+		err = run_wr(&sa, &sa.c, &sb, &sb.c, ops[op], la, rb, len, 1, &st);
+		if (err) {
+			snprintf(c_fail, sizeof(c_fail), "op %u: %s", op,
+				 err == -2 ? "no completion (hang)" : strerror(errno));
+			break;
+		}
+		if (st == IBV_WC_SUCCESS) {
+			c_ok++;
+			continue;
+		}
+		if (st != IBV_WC_LOC_PROT_ERR && st != IBV_WC_REM_ACCESS_ERR &&
+		    st != IBV_WC_REM_OP_ERR && st != IBV_WC_WR_FLUSH_ERR) {
+			snprintf(c_fail, sizeof(c_fail), "op %u: %s", op, ibv_wc_status_str(st));
+			break;
+		}
+		c_err++;
+		pair_connect(&sa.c, &sb.c);
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	pthread_t th[3];
+	const char *label;
+	unsigned int secs, i;
+	long long inval_a, inval_b;
+	enum ibv_wc_status st;
+	uint64_t s;
+	int err;
+
+	if (argc != 6 && argc != 7)
+		die("usage: %s DEV_A DEV_B LABEL SECONDS SEED [implicit]", argv[0]);
+	label = argv[3];
+	secs = atoi(argv[4]);
+	seed = strtoull(argv[5], NULL, 0) | 1;
+	implicit = argc == 7 && !strcmp(argv[6], "implicit");
+	side_open(&sa, argv[1]);
+	side_open(&sb, argv[2]);
+	pair_connect(&sa.t, &sb.t);
+	pair_connect(&sa.c, &sb.c);
+	printf("# %s: seed %llu, %u s, %s MRs\n", label, seed, secs,
+	       implicit ? "implicit" : "explicit");
+
+	if (pthread_create(&th[0], NULL, churn, NULL) ||
+	    pthread_create(&th[1], NULL, chaos, NULL) ||
+	    pthread_create(&th[2], NULL, chaos_traffic, NULL))
+		die("pthread_create");
+	alarm(secs + 4 * POLL_SECONDS);		/* a hang ends the run, loudly */
+	traffic(now_us() + secs * 1e6);
+	atomic_store(&stop, true);
+	for (i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+
+	printf("#   traffic: %llu WRITE a>b, %llu READ, %llu WRITE b>a, %llu SEND, %llu FAA; "
+	       "%llu bytes verified\n", t_ops[0], t_ops[1], t_ops[2], t_ops[3], t_ops[4],
+	       t_bytes);
+	report(!t_fail[0] && t_bytes, "%s: traffic half, %llu MiB verified byte for byte%s%s",
+	       label, t_bytes >> 20, t_fail[0] ? ": " : "", t_fail);
+	printf("#   churn: fork %llu, fork+exec %llu, pageout %llu, collapse %llu, "
+	       "compact %llu, split %llu\n", churn_ops[0], churn_ops[1], churn_ops[2],
+	       churn_ops[3], churn_ops[4], churn_ops[5]);
+	report(churn_ops[0] && churn_ops[1] && churn_ops[2],
+	       "%s: contents-keeping invalidations ran during the traffic", label);
+	printf("#   chaos: dontneed %llu, free %llu, mprotect ro %llu, mprotect none %llu, "
+	       "munmap+mmap %llu, mremap %llu\n", chaos_ops[0], chaos_ops[1], chaos_ops[2],
+	       chaos_ops[3], chaos_ops[4], chaos_ops[5]);
+	report(!c_fail[0] && c_ok + c_err,
+	       "%s: chaos half, %llu WRs completed (%llu ok, %llu clean errors), none hung%s%s",
+	       label, c_ok + c_err, c_ok, c_err, c_fail[0] ? ": " : "", c_fail);
+	inval_a = mr_stat(sa.dev, sa.mr, "page_invalidations");
+	inval_b = mr_stat(sb.dev, sb.mr, "page_invalidations");
+	report(inval_a > 0 && inval_b > 0, "%s: MRs counted invalidations (%lld, %lld)", label,
+	       inval_a, inval_b);
+
+	/* Afterwards the device serves a large transfer as before. */
+	pair_connect(&sa.t, &sb.t);
+	s = seed;
+	fill(sa.buf + 5, HALF - 64, &s);
+	err = run_wr(&sa, &sa.t, &sb, &sb.t, IBV_WR_RDMA_WRITE, sa.buf + 5, sb.buf + 4093,
+		     HALF - 4096 - 64, 0, &st);
+	report(!err && st == IBV_WC_SUCCESS && !memcmp(sa.buf + 5, sb.buf + 4093, HALF - 4096 - 64),
+	       "%s: a 4 MiB WRITE afterwards lands intact", label);
+	return tap_failures ? 1 : 0;
+}

@@ -1,0 +1,33 @@
+#!/bin/bash
+# ODP memory changed under RDMA (tests/progs/odp_stress): explicit and
+# implicit MRs, loopback and across namespaces, with swap on zram so that
+# MADV_PAGEOUT really reclaims and the device refaults from swap; and
+# hundreds of QPs and MRs faulting at once (tests/progs/odp_many).
+# STRESS_SECONDS (default 20) per run; STRESS_SEED (default 1) makes the
+# random choices reproducible.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/netns.sh"
+bin=build/guest/bin
+secs=${STRESS_SECONDS:-20}
+seed=${STRESS_SEED:-1}
+
+swap_on_zram() {
+	modprobe zram num_devices=1 &&
+	echo 512M > /sys/block/zram0/disksize &&
+	mkswap /dev/zram0 > /dev/null &&
+	swapon /dev/zram0
+}
+check "swap on zram" swap_on_zram
+mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
+echo madvise > /sys/kernel/mm/transparent_hugepage/enabled
+
+run_tap $bin/odp_stress hodp0 hodp0 loopback "$secs" "$seed"
+run_tap $bin/odp_stress hodp0 hodp0 loopback-implicit "$secs" "$((seed + 1))" implicit
+run_tap $bin/odp_many hodp0 hodp0 ${STRESS_PAIRS:-200} 3
+check "namespace ns1 with hodp1 on veth1" setup_ns1
+run_tap $bin/odp_many hodp0 hodp1 ${STRESS_PAIRS:-200} 3
+run_tap $bin/odp_stress hodp0 hodp1 two-ns "$secs" "$((seed + 2))"
+check "pages went to swap and came back" \
+	bash -c "test \$(awk '/^pswpout/ { print \$2 }' /proc/vmstat) -gt 0 &&
+		 test \$(awk '/^pswpin/ { print \$2 }' /proc/vmstat) -gt 0"
+tap_done
