@@ -91,12 +91,21 @@ static void hodp_comp_done(struct hodp_qp *qp, struct hodp_swqe *sw, enum ib_wc_
 		hodp_qp_error(qp);
 }
 
+void hodp_comp_timer_set(struct hodp_qp *qp, unsigned long expires)
+{
+	qp->retry_deadline = expires;
+	mod_timer(&qp->retry_timer, expires);
+}
+
 static void hodp_comp_arm_timer(struct hodp_qp *qp)
 {
+	/* Waiting out an RNR NAK: that timer says when to resend, whatever arrives. */
+	if (qp->rnr_wait)
+		return;
 	if (qp->acked_psn == qp->req_psn)
 		timer_delete(&qp->retry_timer);
 	else if (qp->timeout)
-		mod_timer(&qp->retry_timer, jiffies + hodp_comp_timeout_jiffies(qp));
+		hodp_comp_timer_set(qp, jiffies + hodp_comp_timeout_jiffies(qp));
 }
 
 /* The oldest WQE with packets out (SENT, or partly sent), or NULL. */
@@ -281,8 +290,8 @@ static void hodp_comp_nak(struct hodp_qp *qp, u32 psn, u8 syndrome)
 		}
 		hodp_req_rewind(qp, psn);
 		qp->rnr_wait = true;
-		mod_timer(&qp->retry_timer,
-			  jiffies + usecs_to_jiffies(hodp_rnr_usecs[syndrome & 0x1f]));
+		hodp_comp_timer_set(qp, jiffies +
+				    usecs_to_jiffies(hodp_rnr_usecs[syndrome & 0x1f]));
 		return;
 	}
 
@@ -395,7 +404,9 @@ bool hodp_comp_run(struct hodp_qp *qp)
 
 	if (READ_ONCE(qp->retry_timer_fired)) {
 		WRITE_ONCE(qp->retry_timer_fired, false);
-		if (qp->rnr_wait) {
+		if (time_before(jiffies, qp->retry_deadline)) {
+			/* Fired for a deadline moved since: it fires again. */
+		} else if (qp->rnr_wait) {
 			qp->rnr_wait = false;
 		} else if (hodp_odp_waiting(&qp->rx_wait)) {
 			/* A response waits for our own page fault: not the peer's delay. */

@@ -60,6 +60,8 @@ static void hodp_qp_run(struct work_struct *work)
 			}
 			more = true;
 		}
+		if (hodp_odp_waiting(&qp->rx_wait))
+			hodp_resp_parked_rcv(qp);
 		/* In error, the SQ's completions come before the RQ's flushes. */
 		more |= hodp_comp_run(qp);
 		more |= hodp_resp_run(qp);

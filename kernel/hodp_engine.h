@@ -52,10 +52,13 @@ bool hodp_comp_run(struct hodp_qp *qp);
 void hodp_comp_flush(struct hodp_qp *qp);
 /* The retry timer: jiffies before an ACK is overdue, from the QP's timeout attribute. */
 unsigned long hodp_comp_timeout_jiffies(struct hodp_qp *qp);
+/* (Re)arm the retry timer; a firing for an earlier deadline is then ignored. */
+void hodp_comp_timer_set(struct hodp_qp *qp, unsigned long expires);
 
 /* hodp_resp.c */
 bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb);
 bool hodp_resp_run(struct hodp_qp *qp);
+void hodp_resp_parked_rcv(struct hodp_qp *qp);
 void hodp_resp_reset(struct hodp_qp *qp);
 void hodp_resp_flush(struct hodp_qp *qp);
 

@@ -110,6 +110,7 @@ struct hodp_qp {
 	struct work_struct work;
 	struct sk_buff_head rx;		/* packets from the wire or a local QP */
 	struct timer_list retry_timer;	/* ACK time-out and RNR wait */
+	unsigned long retry_deadline;	/* when it is due, in jiffies */
 	bool retry_timer_fired;
 
 	/* Requester and completer: SQ indices run freely like the ring's. */

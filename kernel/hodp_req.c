@@ -407,7 +407,7 @@ again:
 		sw->state = transport == HODP_TRANSPORT_RC ? HODP_SWQE_SENT : HODP_SWQE_DONE;
 	}
 	if (transport == HODP_TRANSPORT_RC && !timer_pending(&qp->retry_timer))
-		mod_timer(&qp->retry_timer, jiffies + hodp_comp_timeout_jiffies(qp));
+		hodp_comp_timer_set(qp, jiffies + hodp_comp_timeout_jiffies(qp));
 	sent = true;
 out:
 	if (peer)

@@ -730,6 +730,52 @@ out:
 	return false;
 }
 
+/*
+ * The responder waits for a page fault (for a request's target, or for the
+ * pages of a READ it answers) that outlasts the requester's timer: the
+ * requester resends.  Rather than let it spend its transport retries on a
+ * responder that is only slow, drop what it sent (all of it will come
+ * again) and answer with an RNR NAK, as an HCA answers a page fault, so it
+ * waits for the RNR timer instead.
+ */
+void hodp_resp_parked_rcv(struct hodp_qp *qp)
+{
+	struct sk_buff *parked = qp->rx_parked, *skb, *tmp;
+	struct sk_buff_head resent;
+	bool rnr = false;
+	unsigned long flags;
+	u32 psn;
+
+	if (qp->ibqp.qp_type != IB_QPT_RC)
+		return;
+	if (qp->read_active)
+		psn = qp->read_psn;
+	else if (parked && (hodp_pkt(parked)->flags & HODP_F_REQ))
+		psn = hodp_pkt(parked)->psn;
+	else
+		return;
+	__skb_queue_head_init(&resent);
+	spin_lock_irqsave(&qp->rx.lock, flags);
+	skb_queue_walk(&qp->rx, skb)
+		if ((hodp_pkt(skb)->flags & HODP_F_REQ) &&
+		    hodp_psn_diff(hodp_pkt(skb)->psn, psn) <= 0)
+			rnr = true;
+	if (rnr) {
+		skb_queue_walk_safe(&qp->rx, skb, tmp) {
+			if (hodp_pkt(skb)->flags & HODP_F_REQ) {
+				__skb_unlink(skb, &qp->rx);
+				__skb_queue_tail(&resent, skb);
+			}
+		}
+	}
+	spin_unlock_irqrestore(&qp->rx.lock, flags);
+	if (!rnr)
+		return;
+	__skb_queue_purge(&resent);
+	hodp_count(qp->hdev, HODP_CNT_RNR_NAKS_SENT);
+	hodp_resp_nak(qp, psn, HODP_AETH_RNR_NAK | qp->min_rnr_timer);
+}
+
 bool hodp_resp_run(struct hodp_qp *qp)
 {
 	int n;
