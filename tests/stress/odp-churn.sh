@@ -10,6 +10,7 @@
 bin=build/guest/bin
 secs=${STRESS_SECONDS:-20}
 seed=${STRESS_SEED:-1}
+ulimit -c 0	# a crash is a failure here, not a core written over 9p
 
 swap_on_zram() {
 	modprobe zram num_devices=1 &&
