@@ -94,8 +94,8 @@ int main(int argc, char **argv)
 		end_make(&b[i], &db, mem + (size_t)(2 * i + 1) * AREA);
 	}
 	for (i = 0; i < pairs; i++) {
-		qp_connect(a[i].qp, b[i].qp->qp_num, &db.gid, 7);
-		qp_connect(b[i].qp, a[i].qp->qp_num, &da.gid, 7);
+		qp_connect_timeout(a[i].qp, b[i].qp->qp_num, &db.gid, 7, stress_timeout());
+		qp_connect_timeout(b[i].qp, a[i].qp->qp_num, &da.gid, 7, stress_timeout());
 	}
 
 	t0 = now_us();
@@ -120,7 +120,9 @@ int main(int argc, char **argv)
 				errors++;
 				break;
 			}
-			errors += wc.status != IBV_WC_SUCCESS;
+			if (wc.status != IBV_WC_SUCCESS && !errors++)
+				printf("#   round %u, pair %llu: %s\n", r,
+				       (unsigned long long)wc.wr_id / 2, ibv_wc_status_str(wc.status));
 		}
 		for (i = 0; i < pairs; i++)
 			bad += memcmp(b[i].mem + LEN + 4093, a[i].mem + 5, LEN - 13) != 0 ||

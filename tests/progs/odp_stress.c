@@ -28,7 +28,6 @@
 #define HALF		(REGION / 2)
 #define MAX_XFER	(256u << 10)
 #define PAGE		4096u
-#define STRESS_TIMEOUT	16	/* 4.096 us << 16: 268 ms */
 #define COUNTER_ROOM	64u	/* the traffic half starts with the FAA counter */
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE	25
@@ -104,27 +103,6 @@ static void qp_make(struct side *s, struct pair *p)
 		die("QP on %s: %s", s->dev, strerror(errno));
 }
 
-/*
- * As qp_connect(), with an ACK time-out of 268 ms (ODP_STRESS_TIMEOUT sets
- * another exponent): page faults behind compaction and swap take that long
- * in a TCG guest.  With 16.8 ms (12) the requesters retransmit into parked
- * responders, which still ends in retry or invalid-request errors.
- */
-static void stress_connect(struct ibv_qp *qp, uint32_t dest_qpn, const union ibv_gid *dgid)
-{
-	struct ibv_qp_attr attr;
-	int mask;
-
-	mask = qp_rtr_attr(qp, dest_qpn, dgid, &attr);
-	if (ibv_modify_qp(qp, &attr, mask))
-		die("to RTR: %s", strerror(errno));
-	mask = qp_rts_attr(qp, 7, &attr);
-	attr.timeout = getenv("ODP_STRESS_TIMEOUT") ? atoi(getenv("ODP_STRESS_TIMEOUT")) :
-						       STRESS_TIMEOUT;
-	if (ibv_modify_qp(qp, &attr, mask))
-		die("to RTS: %s", strerror(errno));
-}
-
 /* A fresh connected pair; an error leaves the old one unusable. */
 static void pair_connect(struct pair *a, struct pair *b)
 {
@@ -138,8 +116,13 @@ static void pair_connect(struct pair *a, struct pair *b)
 	}
 	qp_make(&sa, a);
 	qp_make(&sb, b);
-	stress_connect(a->qp, b->qp->qp_num, &sb.gid);
-	stress_connect(b->qp, a->qp->qp_num, &sa.gid);
+	/*
+	 * With the suites' 16.8 ms time-out (ODP_STRESS_TIMEOUT=12) requesters
+	 * retransmitting into parked responders still end in retry or
+	 * invalid-request errors here.
+	 */
+	qp_connect_timeout(a->qp, b->qp->qp_num, &sb.gid, 7, stress_timeout());
+	qp_connect_timeout(b->qp, a->qp->qp_num, &sa.gid, 7, stress_timeout());
 }
 
 static void fill(uint8_t *p, uint32_t n, uint64_t *s)

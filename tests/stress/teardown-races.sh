@@ -12,6 +12,9 @@ RANDOM=${STRESS_SEED:-1}
 resources() { rdma resource show | sed -n "s/^[0-9]*: $1: //p" | sed 's/comp_cntr [0-9]*//'; }
 verified() { $bin/xfer "$1" "$1" "$2" > /tmp/xfer.log 2>&1 || { grep '^not ok' /tmp/xfer.log; false; }; }
 
+# stop_pair: kill -9 both (the server may have ended with its client).
+stop_pair() { { kill -9 $cli $srv; wait $cli $srv; } 2> /dev/null; }
+
 # start_pair TOOL: an --odp perftest pair on hodp0; sets $srv and $cli.
 start_pair() {
 	$1 -d hodp0 -x 1 --odp -s 65536 -D 120 > /dev/null 2>&1 &
@@ -27,10 +30,9 @@ n_kill=0 n_flap=0
 for ((r = 0; r < rounds; r++)); do
 	start_pair "${tools[r % 3]}"
 	sleep $((2 + RANDOM % 4))
-	kill -9 $cli
+	{ kill -9 $cli; wait $cli; } 2> /dev/null
 	sleep 0.$((RANDOM % 10))
-	kill -9 $srv
-	wait $cli $srv 2>/dev/null
+	stop_pair
 	n_kill=$((n_kill + 1))
 	start_pair "${tools[(r + 1) % 3]}"
 	sleep $((2 + RANDOM % 3))
@@ -39,8 +41,7 @@ for ((r = 0; r < rounds; r++)); do
 	ip link set veth0 up
 	n_flap=$((n_flap + 1))
 	sleep 1
-	kill -9 $cli $srv
-	wait $cli $srv 2>/dev/null
+	stop_pair
 done
 check "$n_kill kill -9 rounds and $n_flap netdev flaps mid-transfer leave no object behind" \
 	wait_for 20 bash -c "test \"\$(rdma resource show | sed -n 's/^[0-9]*: hodp0: //p' | sed 's/comp_cntr [0-9]*//')\" = '$before'"
@@ -53,9 +54,10 @@ sleep 3
 timeout 60 rdma link delete hodp0 &
 del=$!
 sleep 2
-kill -9 $cli $srv
-wait $cli $srv 2>/dev/null
-check "rdma link delete under ODP traffic completes once its users die" wait $del
+stop_pair
+wait $del
+rc=$?
+check "rdma link delete under ODP traffic completes once its users die" test $rc -eq 0
 check "hodp0 is gone" bash -c "! rdma link show | grep -q hodp0"
 check "hodp0 can be added again" rdma link add hodp0 type hodp netdev veth0
 check "the new hodp0 gets its GID" \
@@ -65,8 +67,7 @@ check "the new hodp0 carries verified traffic" verified hodp0 re-added
 # Module unload with a device present and a process that just exited.
 start_pair ib_read_bw
 sleep 3
-kill -9 $cli $srv
-wait $cli $srv 2>/dev/null
+stop_pair
 check "rmmod hodp right after the last user died" timeout 60 rmmod hodp
 check "modprobe hodp and rdma link add again" \
 	bash -c "modprobe hodp && rdma link add hodp0 type hodp netdev veth0"
