@@ -405,7 +405,7 @@ int main(int argc, char **argv)
 		die("usage: %s DEV_A DEV_B LABEL SECONDS SEED [implicit]", argv[0]);
 	label = argv[3];
 	secs = atoi(argv[4]);
-	seed = strtoull(argv[5], NULL, 0) | 1;
+	seed = strtoull(argv[5], NULL, 0);
 	implicit = argc == 7 && !strcmp(argv[6], "implicit");
 	side_open(&sa, argv[1]);
 	side_open(&sb, argv[2]);

@@ -518,7 +518,7 @@ int main(int argc, char **argv)
 
 	if (argc != 4)
 		die("usage: %s DEV SEED CALLS", argv[0]);
-	rs = strtoull(argv[2], NULL, 0) | 1;
+	rs = strtoull(argv[2], NULL, 0) * 2 + 1;	/* xorshift state: never 0 */
 	target = strtoull(argv[3], NULL, 0);
 	ctx = open_device(argv[1]);
 	if (ibv_query_gid(ctx, 1, GID_INDEX, &gid))
