@@ -1,7 +1,8 @@
 #!/bin/bash
 # ODP memory changed under RDMA (tests/progs/odp_stress): explicit and
 # implicit MRs, loopback and across namespaces, with swap on zram so that
-# MADV_PAGEOUT really reclaims and the device refaults from swap; and
+# MADV_PAGEOUT really reclaims and the device refaults from swap, once in a
+# memory cgroup smaller than the process; and
 # hundreds of QPs and MRs faulting at once (tests/progs/odp_many).
 # STRESS_SECONDS (default 20) per run; STRESS_SEED (default 1) makes the
 # random choices reproducible.
@@ -24,6 +25,19 @@ echo madvise > /sys/kernel/mm/transparent_hugepage/enabled
 
 run_tap $bin/odp_stress hodp0 hodp0 loopback "$secs" "$seed"
 run_tap $bin/odp_stress hodp0 hodp0 loopback-implicit "$secs" "$((seed + 1))" implicit
+# A memory cgroup smaller than the process: its pages are reclaimed to swap
+# and refaulted under the traffic.
+tight=/sys/fs/cgroup/tight
+in_tight_cgroup() { echo $BASHPID > $tight/cgroup.procs && exec "$@"; }
+mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup
+echo +memory > /sys/fs/cgroup/cgroup.subtree_control
+mkdir -p $tight
+echo ${STRESS_CGROUP_MAX:-12M} > $tight/memory.max
+run_tap in_tight_cgroup $bin/odp_stress hodp0 hodp0 memcg "$secs" "$((seed + 3))"
+check "the cgroup's limit was hit and its pages reclaimed" \
+	bash -c "grep -qE '^max [1-9]' $tight/memory.events &&
+		 grep -qE '^pgscan [1-9]' $tight/memory.stat"
+echo "# cgroup: $(tr '\n' ' ' < $tight/memory.events) $(grep -E '^(pgscan|pgsteal) ' $tight/memory.stat | tr '\n' ' ')"
 run_tap $bin/odp_many hodp0 hodp0 ${STRESS_PAIRS:-200} 3
 check "namespace ns1 with hodp1 on veth1" setup_ns1
 run_tap $bin/odp_many hodp0 hodp1 ${STRESS_PAIRS:-200} 3
