@@ -234,7 +234,15 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 	if (sw->state == HODP_SWQE_POSTED && hodp_wr_is_local(wqe->opcode))
 		return hodp_req_local(qp, wqe, sw);
 	if (sw->state == HODP_SWQE_DONE) {
-		/* A local operation met again after a rewind: it took effect already. */
+		/*
+		 * Done while waiting to be resent: a local operation met again
+		 * after a rewind, or a READ or atomic whose response came in
+		 * meanwhile.  The next WQE starts past its PSNs.
+		 */
+		if (!hodp_wr_is_local(wqe->opcode) &&
+		    hodp_psn_diff(qp->req_psn, sw->last_psn) <= 0)
+			qp->req_psn = hodp_psn_add(sw->last_psn, 1);
+		qp->req_offset = 0;
 		qp->sq_next++;
 		return true;
 	}

@@ -177,13 +177,9 @@ static inline int qp_rts_attr(struct ibv_qp *qp, uint8_t rnr_retry, struct ibv_q
 	return mask;
 }
 
-/*
- * INIT to RTR to RTS towards QP @dest_qpn at @dgid with ACK time-out
- * exponent @timeout (4.096 us << @timeout); exits on failure.
- */
-static inline void qp_connect_timeout(struct ibv_qp *qp, uint32_t dest_qpn,
-				      const union ibv_gid *dgid, uint8_t rnr_retry,
-				      uint8_t timeout)
+/* INIT to RTR to RTS towards QP @dest_qpn at @dgid; exits on failure. */
+static inline void qp_connect(struct ibv_qp *qp, uint32_t dest_qpn, const union ibv_gid *dgid,
+			      uint8_t rnr_retry)
 {
 	struct ibv_qp_attr attr;
 	int mask;
@@ -192,29 +188,8 @@ static inline void qp_connect_timeout(struct ibv_qp *qp, uint32_t dest_qpn,
 	if (ibv_modify_qp(qp, &attr, mask))
 		die("to RTR: %s", strerror(errno));
 	mask = qp_rts_attr(qp, rnr_retry, &attr);
-	attr.timeout = timeout;
 	if (ibv_modify_qp(qp, &attr, mask))
 		die("to RTS: %s", strerror(errno));
-}
-
-/* The same with the suites' time-out of 16.8 ms (12). */
-static inline void qp_connect(struct ibv_qp *qp, uint32_t dest_qpn, const union ibv_gid *dgid,
-			      uint8_t rnr_retry)
-{
-	qp_connect_timeout(qp, dest_qpn, dgid, rnr_retry, 12);
-}
-
-/*
- * Stress programs allow 268 ms (16), or ODP_STRESS_TIMEOUT: in a TCG guest
- * page faults behind compaction and swap, or behind hundreds of others in a
- * device's fault queue, take that long, and a requester must not give up on
- * a responder that is only slow.
- */
-static inline uint8_t stress_timeout(void)
-{
-	const char *env = getenv("ODP_STRESS_TIMEOUT");
-
-	return env ? (uint8_t)atoi(env) : 16;
 }
 
 /* The QP's state as the device reports it, or -1. */

@@ -94,8 +94,8 @@ int main(int argc, char **argv)
 		end_make(&b[i], &db, mem + (size_t)(2 * i + 1) * AREA);
 	}
 	for (i = 0; i < pairs; i++) {
-		qp_connect_timeout(a[i].qp, b[i].qp->qp_num, &db.gid, 7, stress_timeout());
-		qp_connect_timeout(b[i].qp, a[i].qp->qp_num, &da.gid, 7, stress_timeout());
+		qp_connect(a[i].qp, b[i].qp->qp_num, &db.gid, 7);
+		qp_connect(b[i].qp, a[i].qp->qp_num, &da.gid, 7);
 	}
 
 	t0 = now_us();

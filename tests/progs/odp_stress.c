@@ -116,13 +116,8 @@ static void pair_connect(struct pair *a, struct pair *b)
 	}
 	qp_make(&sa, a);
 	qp_make(&sb, b);
-	/*
-	 * With the suites' 16.8 ms time-out (ODP_STRESS_TIMEOUT=12) requesters
-	 * retransmitting into parked responders still end in retry or
-	 * invalid-request errors here.
-	 */
-	qp_connect_timeout(a->qp, b->qp->qp_num, &sb.gid, 7, stress_timeout());
-	qp_connect_timeout(b->qp, a->qp->qp_num, &sa.gid, 7, stress_timeout());
+	qp_connect(a->qp, b->qp->qp_num, &sb.gid, 7);
+	qp_connect(b->qp, a->qp->qp_num, &sa.gid, 7);
 }
 
 static void fill(uint8_t *p, uint32_t n, uint64_t *s)
