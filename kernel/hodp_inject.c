@@ -4,22 +4,23 @@
  * device on the same host never cross a wire that netem could make lossy,
  * so their loss is made here, to drive retransmission over trains.
  *
- *   local_drop_every	drop every Nth packet or train sent locally (0: none)
+ *   local_drop_every	drop one in N packets or trains sent locally, at random
+ *			(0: none); at random, so that no retransmission cycle
+ *			meets the same loss every time
  */
-#include <linux/atomic.h>
 #include <linux/debugfs.h>
+#include <linux/random.h>
 
 #include "hodp.h"
 
 static struct dentry *hodp_debugfs;
 static u32 hodp_local_drop_every;
-static atomic_t hodp_local_sent;
 
 bool hodp_inject_local_drop(void)
 {
 	u32 every = READ_ONCE(hodp_local_drop_every);
 
-	return every && (u32)atomic_inc_return(&hodp_local_sent) % every == 0;
+	return every && !get_random_u32_below(every);
 }
 
 void hodp_inject_init(void)

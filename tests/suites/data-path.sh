@@ -17,8 +17,8 @@ wait_for 10 grep -q "fd00:0099:0000:0000:0000:0000:0000:0001" \
 	/sys/class/infiniband/hodp0/ports/1/gids/*
 
 run_xfer hodp0 hodp0 loopback
-# Loopback packets and trains never meet netem: lose every 7th of them in
-# hodp itself, and RC must still deliver every byte.
+# Loopback packets and trains never meet netem: lose one in 7 of them, at
+# random, in hodp itself, and RC must still deliver every byte.
 mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
 retrans=$(counter hodp0 retransmits)
 echo 7 > /sys/kernel/debug/hodp/local_drop_every
