@@ -221,12 +221,11 @@ static bool hodp_comp_read_response(struct hodp_qp *qp, struct sk_buff *skb)
 		return false;
 	}
 	qp->read_gap = false;
-	if (!hodp_pkt_size_ok(pkt, qp->mtu) ||
-	    pkt->paylen - skip * qp->mtu > sw->length - sw->resp_done) {
+	paylen = pkt->paylen - skip * qp->mtu;
+	if (!hodp_pkt_size_ok(pkt, qp->mtu) || paylen > sw->length - sw->resp_done) {
 		hodp_comp_done(qp, sw, IB_WC_BAD_RESP_ERR);
 		return false;
 	}
-	paylen = pkt->paylen - skip * qp->mtu;
 
 	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, sw->resp_done,
 			    hodp_pkt_payload(skb) + skip * qp->mtu, paylen, HODP_TO_MR, &miss);

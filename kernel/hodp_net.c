@@ -199,32 +199,26 @@ struct hodp_dev *hodp_pkt_peer(struct hodp_qp *qp, const struct hodp_av *av)
 	return hodp_local_dev(dev_net(qp->hdev->ndev), av);
 }
 
-void hodp_pkt_send_local(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb,
-			 struct hodp_dev *peer)
+u32 hodp_pkt_train_len(struct hodp_qp *qp, u32 left)
 {
-	/* Never on a wire: an ICRC would only be checked against itself. */
-	*hodp_pkt_frame(qp, av, skb) = 0;
-	if (hodp_inject_local_drop()) {
-		kfree_skb(skb);
-		return;
-	}
-	hodp_rcv(peer, skb, true);
+	return clamp(DIV_ROUND_UP(left, qp->mtu), 1U, HODP_TRAIN_BYTES / qp->mtu);
 }
 
-int hodp_pkt_send(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb)
+int hodp_pkt_xmit(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb,
+		  struct hodp_dev *peer)
 {
 	struct net_device *ndev = qp->hdev->ndev;
-	struct net *net = dev_net(ndev);
-	struct hodp_dev *peer;
-	__le32 *icrc;
+	__le32 *icrc = hodp_pkt_frame(qp, av, skb);
 
-	peer = hodp_local_dev(net, av);
 	if (peer) {
-		hodp_pkt_send_local(qp, av, skb, peer);
-		ib_device_put(&peer->ib_dev);
+		/* Never on a wire: an ICRC would only be checked against itself. */
+		*icrc = 0;
+		if (hodp_inject_local_drop())
+			kfree_skb(skb);
+		else
+			hodp_rcv(peer, skb, true);
 		return 0;
 	}
-	icrc = hodp_pkt_frame(qp, av, skb);
 	*icrc = cpu_to_le32(hodp_icrc(skb, skb_transport_offset(skb),
 				      skb->len - HODP_ICRC_SIZE));
 	if (hodp_av_is_mcast(av)) {
@@ -234,7 +228,17 @@ int hodp_pkt_send(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *
 		if (copy)
 			hodp_rcv(qp->hdev, copy, true);
 	}
-	return hodp_route_and_send(net, ndev, av, skb);
+	return hodp_route_and_send(dev_net(ndev), ndev, av, skb);
+}
+
+int hodp_pkt_send(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb)
+{
+	struct hodp_dev *peer = hodp_pkt_peer(qp, av);
+	int err = hodp_pkt_xmit(qp, av, skb, peer);
+
+	if (peer)
+		ib_device_put(&peer->ib_dev);
+	return err;
 }
 
 /* Opcodes each transport may carry. */

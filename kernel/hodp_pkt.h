@@ -95,11 +95,16 @@ struct sk_buff *hodp_pkt_alloc(struct hodp_qp *qp, unsigned int hdr_len, u32 pay
 int hodp_pkt_send(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb);
 /*
  * The hodp device on this host that @av's address belongs to, referenced
- * (ib_device_put()), or NULL when the destination is across a wire.  Only
- * a packet to such a peer may be a train, sent with hodp_pkt_send_local().
+ * (ib_device_put()), or NULL when the destination is across a wire.
  */
 struct hodp_dev *hodp_pkt_peer(struct hodp_qp *qp, const struct hodp_av *av);
-void hodp_pkt_send_local(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb,
-			 struct hodp_dev *peer);
+/*
+ * Send to @av as hodp_pkt_send() does, @peer being what hodp_pkt_peer()
+ * said of it; only a packet to a peer may be a train.
+ */
+int hodp_pkt_xmit(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb,
+		  struct hodp_dev *peer);
+/* Packets of a train carrying the next @left bytes of a message (at least 1). */
+u32 hodp_pkt_train_len(struct hodp_qp *qp, u32 left);
 
 #endif /* HODP_PKT_H */

@@ -185,26 +185,15 @@ static bool hodp_req_local(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
 	return true;
 }
 
-/*
- * How many packets of the SEND or WRITE message from @offset on to send as
- * one train, and to which device on this host (*@peer, referenced); 1 with
- * *@peer NULL when the peer is across a wire.
- */
-static u32 hodp_req_train(struct hodp_qp *qp, struct hodp_swqe *sw, u32 offset,
-			  struct hodp_dev **peer)
+/* Packets of the SEND or WRITE message from @offset on to send as one train. */
+static u32 hodp_req_train(struct hodp_qp *qp, struct hodp_swqe *sw, u32 offset)
 {
-	u32 n = DIV_ROUND_UP(sw->length - offset, qp->mtu);
+	u32 n = hodp_pkt_train_len(qp, sw->length - offset);
 
-	*peer = NULL;
-	if (n < 2 || !hodp_qp_connected(qp))
-		return 1;
-	*peer = hodp_pkt_peer(qp, &qp->av);
-	if (!*peer)
-		return 1;
-	n = min(n, HODP_TRAIN_BYTES / qp->mtu);
+	/* The window has room for one at least: the caller checked. */
 	if (qp->ibqp.qp_type == IB_QPT_RC)
 		n = min_t(u32, n, HODP_WINDOW - hodp_psn_diff(qp->req_psn, qp->acked_psn));
-	return max(n, 1U);
+	return n;
 }
 
 /*
@@ -278,6 +267,9 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 	if (qp->ibqp.qp_type == IB_QPT_RC &&
 	    hodp_psn_diff(qp->req_psn, qp->acked_psn) >= HODP_WINDOW)
 		return false;
+	/* A connected QP's peer is fixed: found once, it serves the train and the send. */
+	if (hodp_qp_connected(qp))
+		peer = hodp_pkt_peer(qp, av);
 
 	/* READ requests and atomics are single packets. */
 	first = true;
@@ -294,7 +286,8 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 		op = HODP_ATOMIC_WRITE;
 		paylen = sizeof(u64);
 	} else {
-		npkts = hodp_req_train(qp, sw, offset, &peer);
+		if (peer)
+			npkts = hodp_req_train(qp, sw, offset);
 again:
 		paylen = min(sw->length - offset, npkts * qp->mtu);
 		first = offset == 0;
@@ -307,7 +300,7 @@ again:
 		hdr_len += sizeof(struct hodp_deth);
 		if (!hodp_ah_lookup(qp->hdev, wqe->wr.ud.ah_num, qp->ibqp.pd, &ud_av)) {
 			hodp_req_complete_error(qp, sw, IB_WC_LOC_QP_OP_ERR);
-			return false;
+			goto out;
 		}
 		av = &ud_av;
 		dest_qpn = wqe->wr.ud.remote_qpn;
@@ -399,8 +392,8 @@ again:
 		}
 	}
 
-	if (peer)
-		hodp_pkt_send_local(qp, av, skb, peer);
+	if (hodp_qp_connected(qp))
+		hodp_pkt_xmit(qp, av, skb, peer);
 	else
 		hodp_pkt_send(qp, av, skb);
 

@@ -230,21 +230,6 @@ static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff 
 	return HODP_RESP_OK;
 }
 
-/*
- * How many response packets from the READ's @offset on to send as one
- * train, and to which device on this host (*@peer, referenced).
- */
-static u32 hodp_resp_read_train(struct hodp_qp *qp, u32 left, struct hodp_dev **peer)
-{
-	*peer = NULL;
-	if (left <= qp->mtu)
-		return 1;
-	*peer = hodp_pkt_peer(qp, &qp->av);
-	if (!*peer)
-		return 1;
-	return min(DIV_ROUND_UP(left, qp->mtu), HODP_TRAIN_BYTES / qp->mtu);
-}
-
 /* Send the next response packet (or train) of the READ being answered. */
 static bool hodp_resp_read_step(struct hodp_qp *qp)
 {
@@ -261,7 +246,8 @@ static bool hodp_resp_read_step(struct hodp_qp *qp)
 	int err;
 	u8 op;
 
-	npkts = hodp_resp_read_train(qp, left, &peer);
+	peer = hodp_pkt_peer(qp, &qp->av);
+	npkts = peer ? hodp_pkt_train_len(qp, left) : 1;
 again:
 	paylen = min(left, npkts * qp->mtu);
 	first = qp->read_offset == 0;
@@ -314,10 +300,7 @@ again:
 		((struct hodp_aeth *)(bth + 1))->smsn =
 			cpu_to_be32(HODP_AETH_ACK_NO_CREDIT << 24 | (qp->msn & 0xffffff));
 	}
-	if (peer)
-		hodp_pkt_send_local(qp, &qp->av, skb, peer);
-	else
-		hodp_pkt_send(qp, &qp->av, skb);
+	hodp_pkt_xmit(qp, &qp->av, skb, peer);
 
 	qp->read_psn = hodp_psn_add(qp->read_psn, npkts);
 	qp->read_offset += paylen;
