@@ -35,6 +35,12 @@ check_fails() {
 }
 
 # wait_for SECONDS CMD...: retries CMD every 0.1 s until it succeeds.
+# resources DEV: DEV's objects as "pd N cq N qp N ... mr N ctx N" from rdma
+# resource, without the counters that change on their own.
+resources() { rdma resource show | sed -n "s/^[0-9]*: $1: //p" | sed 's/comp_cntr [0-9]*//'; }
+# resources_are DEV WANT: DEV holds exactly the objects WANT says.
+resources_are() { test "$(resources "$1")" = "$2"; }
+
 wait_for() {
 	local tries=$(($1 * 10))
 	shift

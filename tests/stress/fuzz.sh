@@ -6,9 +6,8 @@
 . "$(dirname "$0")/../lib/tap.sh"
 bin=build/guest/bin
 
-resources() { rdma resource show | sed -n 's/^[0-9]*: hodp0: //p' | sed 's/comp_cntr [0-9]*//'; }
-before=$(resources)
+before=$(resources hodp0)
 run_tap $bin/verbs_fuzz hodp0 "${STRESS_SEED:-1}" "${STRESS_FUZZ_CALLS:-100000}"
 check "the fuzzer's exit released every object it left" \
-	wait_for 20 bash -c "test \"\$(rdma resource show | sed -n 's/^[0-9]*: hodp0: //p' | sed 's/comp_cntr [0-9]*//')\" = '$before'"
+	wait_for 20 resources_are hodp0 "$before"
 tap_done

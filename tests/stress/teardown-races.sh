@@ -9,7 +9,6 @@ bin=build/guest/bin
 rounds=${STRESS_ROUNDS:-6}
 RANDOM=${STRESS_SEED:-1}
 
-resources() { rdma resource show | sed -n "s/^[0-9]*: $1: //p" | sed 's/comp_cntr [0-9]*//'; }
 verified() { $bin/xfer "$1" "$1" "$2" > /tmp/xfer.log 2>&1 || { grep '^not ok' /tmp/xfer.log; false; }; }
 
 # stop_pair: kill -9 both (the server may have ended with its client).
@@ -44,7 +43,7 @@ for ((r = 0; r < rounds; r++)); do
 	stop_pair
 done
 check "$n_kill kill -9 rounds and $n_flap netdev flaps mid-transfer leave no object behind" \
-	wait_for 20 bash -c "test \"\$(rdma resource show | sed -n 's/^[0-9]*: hodp0: //p' | sed 's/comp_cntr [0-9]*//')\" = '$before'"
+	wait_for 20 resources_are hodp0 "$before"
 check "hodp0 carries verified traffic after the rounds" verified hodp0 after-rounds
 
 # rdma link delete while processes hold ODP MRs and QPs with traffic running:

@@ -4,11 +4,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 bin=build/guest/bin
 
-# "pd N cq N qp N ... mr N ctx N" for hodp0 from rdma resource.
-resources() { rdma resource show | sed -n 's/^0: hodp0: //p' | sed 's/comp_cntr [0-9]*//'; }
-
-before=$(resources)
-back_to_before() { test "$(resources)" = "$before"; }
+before=$(resources hodp0)
 for tool in ib_write_bw ib_read_bw ib_send_bw; do
 	$tool -d hodp0 -x 1 -s 65536 -D 60 > /dev/null 2>&1 &
 	srv=$!
@@ -19,7 +15,7 @@ for tool in ib_write_bw ib_read_bw ib_send_bw; do
 	kill -9 $cli $srv
 	wait $cli $srv 2>/dev/null
 	check "$tool killed with -9 mid-transfer leaves no object behind" \
-		wait_for 10 back_to_before
+		wait_for 10 resources_are hodp0 "$before"
 done
 check "the device still carries verified traffic afterwards" \
 	bash -c "$bin/xfer hodp0 hodp0 after-kill > /tmp/xfer.log 2>&1 || { grep '^not ok' /tmp/xfer.log; exit 1; }"
