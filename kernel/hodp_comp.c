@@ -228,7 +228,8 @@ static bool hodp_comp_read_response(struct hodp_qp *qp, struct sk_buff *skb)
 	}
 
 	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, sw->resp_done,
-			    hodp_pkt_payload(skb) + skip * qp->mtu, paylen, HODP_TO_MR, &miss);
+			    HODP_XFER_SKB(skb, pkt->hdr_len + skip * qp->mtu), paylen, HODP_TO_MR,
+			    &miss);
 	if (err)
 		return hodp_comp_local_fault(qp, sw, err, &miss);
 	sw->resp_done += paylen;
@@ -260,8 +261,8 @@ static bool hodp_comp_atomic_ack(struct hodp_qp *qp, struct sk_buff *skb)
 		return false;
 
 	orig = be64_to_cpu(ack->orig);
-	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, 0, &orig,
-			    sizeof(orig), HODP_TO_MR, &miss);
+	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, 0,
+			    HODP_XFER_BUF(&orig), sizeof(orig), HODP_TO_MR, &miss);
 	if (err)
 		return hodp_comp_local_fault(qp, sw, err, &miss);
 	qp->acked_psn = hodp_psn_add(pkt->psn, 1);
@@ -287,6 +288,12 @@ static void hodp_comp_nak(struct hodp_qp *qp, u32 psn, u8 syndrome)
 			hodp_comp_done(qp, sw, IB_WC_RNR_RETRY_EXC_ERR);
 			return;
 		}
+		/*
+		 * A responder that answers is there: time-outs lost before
+		 * this (a dropped packet, a slow fault) are forgiven, and the
+		 * RNR budget alone counts from here.
+		 */
+		qp->retry_left = qp->retry_cnt;
 		hodp_req_rewind(qp, psn);
 		qp->rnr_wait = true;
 		hodp_comp_timer_set(qp, jiffies +

@@ -119,9 +119,12 @@ static int __init hodp_init(void)
 {
 	int err;
 
-	err = hodp_engine_init();
+	err = hodp_pkt_init();
 	if (err)
 		return err;
+	err = hodp_engine_init();
+	if (err)
+		goto err_pkt;
 	err = hodp_odp_wq_init();
 	if (err)
 		goto err_engine;
@@ -138,6 +141,8 @@ err_odp:
 	hodp_odp_wq_exit();
 err_engine:
 	hodp_engine_exit();
+err_pkt:
+	hodp_pkt_exit();
 	return err;
 }
 
@@ -150,6 +155,7 @@ static void __exit hodp_exit(void)
 	hodp_inject_exit();
 	hodp_odp_wq_exit();
 	hodp_engine_exit();
+	hodp_pkt_exit();
 	pr_info("unloaded\n");
 }
 

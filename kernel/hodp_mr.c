@@ -11,6 +11,7 @@
 #include "hodp.h"
 #include "hodp_mr.h"
 #include "hodp_mw.h"
+#include "hodp_pkt.h"
 #include "hodp_qp.h"
 
 #define HODP_MR_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
@@ -296,22 +297,36 @@ void hodp_mr_put(struct hodp_mr *mr)
 		complete(&mr->released);
 }
 
-int hodp_mr_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, enum hodp_copy_dir dir,
-		 struct hodp_miss *miss)
+int hodp_xfer(struct hodp_xfer *x, void *va, u32 len, enum hodp_copy_dir dir)
 {
-	u64 off;
+	int err = 0;
 
-	if (mr->type == HODP_MR_ODP || mr->type == HODP_MR_IMPLICIT)
-		return hodp_odp_copy(mr, iova, buf, len, dir == HODP_TO_MR, miss);
-	if (mr->type == HODP_MR_DMA) {
-		void *va = (void *)(uintptr_t)iova;
-
+	if (!x->skb) {
 		if (dir == HODP_TO_MR)
-			memcpy(va, buf, len);
+			memcpy(va, x->buf, len);
 		else
-			memcpy(buf, va, len);
+			memcpy(x->buf, va, len);
+		x->buf += len;
 		return 0;
 	}
+	if (dir == HODP_TO_MR)
+		err = skb_copy_bits(x->skb, x->off, va, len);
+	else
+		err = hodp_pkt_add_ref(x->skb, va, len);
+	x->off += len;
+	return err;
+}
+
+int hodp_mr_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len,
+		 enum hodp_copy_dir dir, struct hodp_miss *miss)
+{
+	u64 off;
+	int err;
+
+	if (mr->type == HODP_MR_ODP || mr->type == HODP_MR_IMPLICIT)
+		return hodp_odp_copy(mr, iova, x, len, dir == HODP_TO_MR, miss);
+	if (mr->type == HODP_MR_DMA)
+		return hodp_xfer(x, (void *)(uintptr_t)iova, len, dir);
 
 	off = iova - mr->iova + mr->offset;
 	while (len) {
@@ -320,12 +335,10 @@ int hodp_mr_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, enum hodp_cop
 		u32 chunk = min_t(u32, len, PAGE_SIZE - pgoff);
 		void *va = kmap_local_page(page);
 
-		if (dir == HODP_TO_MR)
-			memcpy(va + pgoff, buf, chunk);
-		else
-			memcpy(buf, va + pgoff, chunk);
+		err = hodp_xfer(x, va + pgoff, chunk, dir);
 		kunmap_local(va);
-		buf += chunk;
+		if (err)
+			return err;
 		off += chunk;
 		len -= chunk;
 	}
@@ -372,7 +385,7 @@ int hodp_mr_atomic(struct hodp_mr *mr, u64 iova, enum hodp_atomic_op op, u64 com
 }
 
 int hodp_sge_copy(struct hodp_dev *hdev, struct ib_pd *pd, const struct hodp_sge *sge,
-		  u32 num_sge, u32 offset, void *buf, u32 len, enum hodp_copy_dir dir,
+		  u32 num_sge, u32 offset, struct hodp_xfer *x, u32 len, enum hodp_copy_dir dir,
 		  struct hodp_miss *miss)
 {
 	int access = dir == HODP_TO_MR ? IB_ACCESS_LOCAL_WRITE : 0;
@@ -391,11 +404,10 @@ int hodp_sge_copy(struct hodp_dev *hdev, struct ib_pd *pd, const struct hodp_sge
 		mr = hodp_mr_get(hdev, sge[i].lkey, pd, sge[i].addr + offset, chunk, access);
 		if (!mr)
 			return -EACCES;
-		err = hodp_mr_copy(mr, sge[i].addr + offset, buf, chunk, dir, miss);
+		err = hodp_mr_copy(mr, sge[i].addr + offset, x, chunk, dir, miss);
 		hodp_mr_put(mr);
 		if (err)
 			return err;
-		buf += chunk;
 		len -= chunk;
 		offset = 0;
 	}

@@ -84,11 +84,31 @@ enum hodp_copy_dir {
 };
 
 /*
- * Copy between @buf and [iova, iova + len) of @mr, which the caller checked.
+ * The other end of a copy to or from an MR: a kernel buffer, or an skb.
+ * Into an MR, an skb's bytes are read from @off on (its page fragments
+ * too).  Out of an MR into an skb nothing is copied: the MR's pages are
+ * appended to the skb as referenced fragments (a zero-copy train to a peer
+ * on this host), and an MR whose memory cannot be referenced so, or more
+ * fragments than an skb holds, is -ENOSPC.
+ */
+struct hodp_xfer {
+	void *buf;
+	struct sk_buff *skb;
+	u32 off;
+};
+
+#define HODP_XFER_BUF(p)	(&(struct hodp_xfer){ .buf = (p) })
+#define HODP_XFER_SKB(s, o)	(&(struct hodp_xfer){ .skb = (s), .off = (o) })
+
+/* Move @len bytes between @x and @va, kernel memory of an MR. */
+int hodp_xfer(struct hodp_xfer *x, void *va, u32 len, enum hodp_copy_dir dir);
+
+/*
+ * Copy between @x and [iova, iova + len) of @mr, which the caller checked.
  * An ODP MR may lack a translation: -EAGAIN, with @miss saying where.
  */
-int hodp_mr_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, enum hodp_copy_dir dir,
-		 struct hodp_miss *miss);
+int hodp_mr_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len,
+		 enum hodp_copy_dir dir, struct hodp_miss *miss);
 enum hodp_atomic_op {
 	HODP_ATOMIC_CMP_SWAP,
 	HODP_ATOMIC_FETCH_ADD,
@@ -103,13 +123,13 @@ int hodp_mr_atomic(struct hodp_mr *mr, u64 iova, enum hodp_atomic_op op, u64 com
 		   u64 swap, u64 *orig, struct hodp_miss *miss);
 
 /*
- * Copy between @buf and bytes [@offset, @offset + @len) of a scatter/gather
+ * Copy between @x and bytes [@offset, @offset + @len) of a scatter/gather
  * list, each SGE checked against its lkey in @pd with @access.  Returns
- * -EACCES on a bad key or range, -EMSGSIZE when the list is too short and
- * -EAGAIN on an ODP miss (@miss filled).
+ * -EACCES on a bad key or range, -EMSGSIZE when the list is too short,
+ * -EAGAIN on an ODP miss (@miss filled) and -ENOSPC as hodp_xfer() does.
  */
 int hodp_sge_copy(struct hodp_dev *hdev, struct ib_pd *pd, const struct hodp_sge *sge,
-		  u32 num_sge, u32 offset, void *buf, u32 len, enum hodp_copy_dir dir,
+		  u32 num_sge, u32 offset, struct hodp_xfer *x, u32 len, enum hodp_copy_dir dir,
 		  struct hodp_miss *miss);
 
 #endif /* HODP_MR_H */

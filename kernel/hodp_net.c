@@ -76,6 +76,20 @@ static struct hodp_dev *hodp_local_dev(struct net *net, const struct hodp_av *av
 	return hdev;
 }
 
+/* Pad and ICRC behind a payload of references: zeros nobody reads. */
+static struct page *hodp_tail_page;
+
+int hodp_pkt_init(void)
+{
+	hodp_tail_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	return hodp_tail_page ? 0 : -ENOMEM;
+}
+
+void hodp_pkt_exit(void)
+{
+	put_page(hodp_tail_page);	/* a frame still queued somewhere holds its own */
+}
+
 struct sk_buff *hodp_pkt_alloc(struct hodp_qp *qp, unsigned int hdr_len, u32 paylen)
 {
 	struct net_device *ndev = qp->hdev->ndev;
@@ -93,6 +107,37 @@ struct sk_buff *hodp_pkt_alloc(struct hodp_qp *qp, unsigned int hdr_len, u32 pay
 	if (pad)
 		skb_put_zero(skb, pad);
 	return skb;
+}
+
+int hodp_pkt_add_ref(struct sk_buff *skb, void *va, u32 len)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+
+	/* Memory without a struct page behind it (vmalloc) is copied instead. */
+	if (!virt_addr_valid(va))
+		return -ENOSPC;
+	while (len) {
+		struct page *page = virt_to_page(va);
+		unsigned int pgoff = offset_in_page(va);
+		u32 chunk = min_t(u32, len, PAGE_SIZE - pgoff);
+		int i = shinfo->nr_frags;
+
+		if (i && skb_can_coalesce(skb, i, page, pgoff)) {
+			skb_frag_size_add(&shinfo->frags[i - 1], chunk);
+		} else {
+			/* The last fragment is the tail's. */
+			if (i >= MAX_SKB_FRAGS - 1)
+				return -ENOSPC;
+			get_page(page);
+			skb_fill_page_desc_noacc(skb, i, page, pgoff, chunk);
+		}
+		skb->len += chunk;
+		skb->data_len += chunk;
+		skb->truesize += chunk;
+		va += chunk;
+		len -= chunk;
+	}
+	return 0;
 }
 
 static void hodp_push_udp(struct sk_buff *skb, struct hodp_qp *qp)
@@ -183,10 +228,27 @@ drop:
 	return -EHOSTUNREACH;
 }
 
-/* Room for the ICRC (counted in the UDP and IP lengths), then UDP and IP headers. */
+/*
+ * Room for the ICRC (counted in the UDP and IP lengths), then UDP and IP
+ * headers.  A payload of references gets its pad and ICRC as one more
+ * fragment of zeros, and no ICRC to fill in (NULL): it only goes to a peer.
+ */
 static __le32 *hodp_pkt_frame(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb)
 {
-	__le32 *icrc = skb_put(skb, HODP_ICRC_SIZE);
+	__le32 *icrc = NULL;
+
+	if (skb_is_nonlinear(skb)) {
+		u32 tail = ((hodp_pkt_bth(skb)->flags & HODP_BTH_PAD_MASK) >> HODP_BTH_PAD_SHIFT) +
+			   HODP_ICRC_SIZE;
+
+		get_page(hodp_tail_page);
+		skb_fill_page_desc_noacc(skb, skb_shinfo(skb)->nr_frags, hodp_tail_page, 0, tail);
+		skb->len += tail;
+		skb->data_len += tail;
+		skb->truesize += tail;
+	} else {
+		icrc = skb_put(skb, HODP_ICRC_SIZE);
+	}
 
 	hodp_push_udp(skb, qp);
 	hodp_push_ip(skb, dev_net(qp->hdev->ndev), av);
@@ -212,12 +274,17 @@ int hodp_pkt_xmit(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *
 
 	if (peer) {
 		/* Never on a wire: an ICRC would only be checked against itself. */
-		*icrc = 0;
+		if (icrc)
+			*icrc = 0;
 		if (hodp_inject_local_drop())
 			kfree_skb(skb);
 		else
 			hodp_rcv(peer, skb, true);
 		return 0;
+	}
+	if (WARN_ON_ONCE(!icrc)) {
+		kfree_skb(skb);
+		return -EINVAL;
 	}
 	*icrc = cpu_to_le32(hodp_icrc(skb, skb_transport_offset(skb),
 				      skb->len - HODP_ICRC_SIZE));
@@ -298,11 +365,12 @@ static int hodp_parse(struct sk_buff *skb, bool local)
 			return -EINVAL;
 		pkt->net_type = RDMA_NETWORK_IPV6;
 	}
-	if (skb_linearize(skb))
+	/* A peer's frame may carry its payload as page fragments: read with skb_copy_bits(). */
+	if (!local && skb_linearize(skb))
 		return -ENOMEM;
 
 	min_len = l3_len + sizeof(*udph) + sizeof(*bth) + HODP_ICRC_SIZE;
-	if (skb->len < min_len)
+	if (skb->len < min_len || !pskb_may_pull(skb, l3_len + sizeof(*udph) + sizeof(*bth)))
 		return -EINVAL;
 	skb_set_transport_header(skb, l3_len);
 	udph = udp_hdr(skb);
@@ -335,7 +403,7 @@ static int hodp_parse(struct sk_buff *skb, bool local)
 	if ((bth->opcode & HODP_TRANSPORT_MASK) == HODP_TRANSPORT_UD)
 		pkt->hdr_len += sizeof(struct hodp_deth);
 	pad = (bth->flags & HODP_BTH_PAD_MASK) >> HODP_BTH_PAD_SHIFT;
-	if (skb->len < pkt->hdr_len + pad + HODP_ICRC_SIZE)
+	if (skb->len < pkt->hdr_len + pad + HODP_ICRC_SIZE || !pskb_may_pull(skb, pkt->hdr_len))
 		return -EINVAL;
 	pkt->paylen = skb->len - pkt->hdr_len - pad - HODP_ICRC_SIZE;
 	if (pkt->paylen && !(pkt->flags & HODP_F_PAYLOAD))

@@ -20,6 +20,7 @@
 
 struct hodp_dev;
 struct hodp_mr;
+struct hodp_xfer;
 struct hodp_qp;
 struct sk_buff;
 
@@ -141,7 +142,7 @@ void hodp_odp_put(struct hodp_odp *odp);
 unsigned long hodp_odp_addr(struct hodp_mr *mr, u64 iova);
 
 /* Data path, under the range's lock; -EAGAIN with @miss filled on a miss. */
-int hodp_odp_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, bool to_mr,
+int hodp_odp_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len, bool to_mr,
 		  struct hodp_miss *miss);
 /* The u64 at @iova, writable, with *@locked held until hodp_odp_unlock(). */
 void *hodp_odp_lock_u64(struct hodp_mr *mr, u64 iova, struct hodp_odp **locked,

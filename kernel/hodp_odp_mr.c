@@ -132,15 +132,33 @@ static void hodp_odp_miss(struct hodp_mr *mr, u64 iova, u32 len, bool write,
 }
 
 /*
+ * The chunk a walk over the table looked up last: a copy across pages looks
+ * each chunk up once (chunks live as long as their table).
+ */
+struct hodp_odp_cursor {
+	unsigned long index;
+	struct hodp_odp_chunk *chunk;
+};
+
+/*
  * The kernel address of user address @addr if its entry grants @write, and
  * in *@span how many bytes from there the same mapping covers.
  */
-static void *hodp_odp_kaddr(struct hodp_odp *odp, unsigned long addr, bool write, u64 *span)
+static void *hodp_odp_kaddr(struct hodp_odp *odp, unsigned long addr, bool write, u64 *span,
+			    struct hodp_odp_cursor *cur)
 {
-	u64 *slot = hodp_odp_slot(odp, addr);
-	u64 entry = slot ? *slot : 0;
-	unsigned int order = (entry & HODP_ODP_ORDER_MASK) >> HODP_ODP_ORDER_SHIFT;
-	u64 size = PAGE_SIZE << order;
+	unsigned long page = addr >> PAGE_SHIFT;
+	unsigned int order;
+	u64 entry = 0, size;
+
+	if (!cur->chunk || cur->index != page >> HODP_ODP_CHUNK_SHIFT) {
+		cur->index = page >> HODP_ODP_CHUNK_SHIFT;
+		cur->chunk = xa_load(&odp->chunks, cur->index);
+	}
+	if (cur->chunk)
+		entry = cur->chunk->entry[page & (HODP_ODP_CHUNK_PAGES - 1)];
+	order = (entry & HODP_ODP_ORDER_MASK) >> HODP_ODP_ORDER_SHIFT;
+	size = PAGE_SIZE << order;
 
 	if (!(entry & HODP_ODP_READ) || (write && !(entry & HODP_ODP_WRITE)))
 		return NULL;
@@ -148,21 +166,24 @@ static void *hodp_odp_kaddr(struct hodp_odp *odp, unsigned long addr, bool write
 	return (void *)(uintptr_t)(entry & PAGE_MASK) + offset_in_page(addr);
 }
 
-int hodp_odp_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, bool to_mr,
+int hodp_odp_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len, bool to_mr,
 		  struct hodp_miss *miss)
 {
+	enum hodp_copy_dir dir = to_mr ? HODP_TO_MR : HODP_FROM_MR;
 	unsigned long addr = hodp_odp_addr(mr, iova);
+	int err;
 
 	while (len) {
 		struct hodp_odp *odp = hodp_odp_get(mr, addr, false);
+		struct hodp_odp_cursor cur = {};
 
 		if (!odp)
 			goto miss;
-		/* One packet at most: the lock is held across a bounded copy. */
+		/* One train at most: the lock is held across a bounded copy. */
 		mutex_lock(&odp->lock);
 		while (len && addr < odp->end) {
 			u64 span;
-			void *va = hodp_odp_kaddr(odp, addr, to_mr, &span);
+			void *va = hodp_odp_kaddr(odp, addr, to_mr, &span, &cur);
 			u32 chunk = min_t(u64, min_t(u64, len, span), odp->end - addr);
 
 			if (!va) {
@@ -170,11 +191,13 @@ int hodp_odp_copy(struct hodp_mr *mr, u64 iova, void *buf, u32 len, bool to_mr,
 				hodp_odp_put(odp);
 				goto miss;
 			}
-			if (to_mr)
-				memcpy(va, buf, chunk);
-			else
-				memcpy(buf, va, chunk);
-			buf += chunk;
+			/* A page referenced into an skb outlives an invalidation, as DMA would. */
+			err = hodp_xfer(x, va, chunk, dir);
+			if (err) {
+				mutex_unlock(&odp->lock);
+				hodp_odp_put(odp);
+				return err;
+			}
 			addr += chunk;
 			len -= chunk;
 		}
@@ -194,11 +217,12 @@ void *hodp_odp_lock_u64(struct hodp_mr *mr, u64 iova, struct hodp_odp **locked,
 	unsigned long addr = hodp_odp_addr(mr, iova);
 	struct hodp_odp *odp = hodp_odp_get(mr, addr, false);
 	void *va = NULL;
+	struct hodp_odp_cursor cur = {};
 	u64 span;
 
 	if (odp) {
 		mutex_lock(&odp->lock);
-		va = hodp_odp_kaddr(odp, addr, true, &span);
+		va = hodp_odp_kaddr(odp, addr, true, &span, &cur);
 		if (va) {
 			*locked = odp;
 			return va;

@@ -76,12 +76,9 @@ static inline struct hodp_deth *hodp_pkt_deth(struct sk_buff *skb)
 	return (struct hodp_deth *)(skb->data + sizeof(struct hodp_bth));
 }
 
-static inline void *hodp_pkt_payload(struct sk_buff *skb)
-{
-	return skb->data + hodp_pkt(skb)->hdr_len;
-}
-
 /* hodp_net.c */
+int hodp_pkt_init(void);
+void hodp_pkt_exit(void);
 int hodp_net_attach(struct hodp_dev *hdev);
 void hodp_net_detach(struct hodp_dev *hdev);
 void hodp_net_detach_locked(struct hodp_dev *hdev);
@@ -91,6 +88,18 @@ void hodp_net_detach_locked(struct hodp_dev *hdev);
  * skb_put() for the caller to fill (the pad is zeroed).
  */
 struct sk_buff *hodp_pkt_alloc(struct hodp_qp *qp, unsigned int hdr_len, u32 paylen);
+/*
+ * Payloads of at least this many bytes go to a peer on this host by
+ * reference: hodp_pkt_alloc() with no payload, then the MR's pages appended
+ * (hodp_pkt_add_ref(), through an skb hodp_xfer), no copy until the receiver's.
+ */
+#define HODP_PKT_REF_MIN	PAGE_SIZE
+
+/*
+ * Append @len bytes of kernel memory at @va to @skb as referenced page
+ * fragments; -ENOSPC when it has no struct page or the fragments run out.
+ */
+int hodp_pkt_add_ref(struct sk_buff *skb, void *va, u32 len);
 /* Send a packet from hodp_pkt_alloc() to @av; consumes @skb. */
 int hodp_pkt_send(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb);
 /*

@@ -153,7 +153,7 @@ static enum hodp_resp_result hodp_resp_send(struct hodp_qp *qp, struct sk_buff *
 		return HODP_RESP_NAK_INVALID;
 
 	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, rwqe->sge, rwqe->num_sge, qp->recv_offset,
-			    hodp_pkt_payload(skb), pkt->paylen, HODP_TO_MR, &miss);
+			    HODP_XFER_SKB(skb, pkt->hdr_len), pkt->paylen, HODP_TO_MR, &miss);
 	if (hodp_resp_park(qp, err, &miss))
 		return HODP_RESP_PARKED;
 	if (err)
@@ -211,7 +211,7 @@ static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff 
 	}
 
 	if (pkt->paylen) {
-		err = hodp_mr_copy(qp->write_mr, qp->write_va, hodp_pkt_payload(skb),
+		err = hodp_mr_copy(qp->write_mr, qp->write_va, HODP_XFER_SKB(skb, pkt->hdr_len),
 				   pkt->paylen, HODP_TO_MR, &miss);
 		if (hodp_resp_park(qp, err, &miss))
 			return HODP_RESP_PARKED;
@@ -241,7 +241,7 @@ static bool hodp_resp_read_step(struct hodp_qp *qp)
 	struct hodp_bth *bth;
 	struct sk_buff *skb;
 	unsigned int hdr_len;
-	bool first, last, sent = false;
+	bool first, last, by_ref, refs_ok = true, sent = false;
 	u32 npkts, paylen;
 	int err;
 	u8 op;
@@ -262,7 +262,8 @@ again:
 		op = HODP_READ_RESPONSE_MIDDLE;
 
 	hdr_len = sizeof(*bth) + hodp_ext_hdr_len(hodp_op_flags[op]);
-	skb = hodp_pkt_alloc(qp, hdr_len, paylen);
+	by_ref = refs_ok && peer && paylen >= HODP_PKT_REF_MIN;
+	skb = hodp_pkt_alloc(qp, hdr_len, by_ref ? 0 : paylen);
 	if (!skb && npkts > 1) {
 		npkts = 1;	/* no memory for a train: one packet will do */
 		goto again;
@@ -277,9 +278,16 @@ again:
 			kfree_skb(skb);
 			goto err_access;	/* deregistered under us */
 		}
-		err = hodp_mr_copy(mr, res->va + qp->read_offset, skb->data + hdr_len, paylen,
-				   HODP_FROM_MR, &miss);
+		err = hodp_mr_copy(mr, res->va + qp->read_offset,
+				   by_ref ? HODP_XFER_SKB(skb, 0) : HODP_XFER_BUF(skb->data + hdr_len),
+				   paylen, HODP_FROM_MR, &miss);
 		hodp_mr_put(mr);
+		if (err == -ENOSPC) {
+			/* Not by reference after all: copied. */
+			kfree_skb(skb);
+			refs_ok = false;
+			goto again;
+		}
 		if (err) {
 			kfree_skb(skb);
 			/* Parked: this response is built again once the pages are in. */
@@ -441,7 +449,7 @@ static enum hodp_resp_result hodp_resp_place(struct hodp_qp *qp, struct sk_buff 
 	struct hodp_mr *mr;
 	int access, err = 0;
 	bool whole_mr;
-	u64 orig;
+	u64 orig, value;
 
 	if (!qp->max_dest_rd_atomic)
 		return HODP_RESP_NAK_INVALID;
@@ -461,11 +469,13 @@ static enum hodp_resp_result hodp_resp_place(struct hodp_qp *qp, struct sk_buff 
 	mr = hodp_rkey_get(qp, be32_to_cpu(reth->rkey), va, len, access);
 	if (!mr)
 		return HODP_RESP_NAK_ACCESS;
-	if (op == HODP_ATOMIC_WRITE)
-		err = hodp_mr_atomic(mr, va, HODP_ATOMIC_STORE,
-				     get_unaligned((u64 *)hodp_pkt_payload(skb)), 0, &orig, &miss);
-	else
+	if (op == HODP_ATOMIC_WRITE) {
+		err = skb_copy_bits(skb, pkt->hdr_len, &value, sizeof(value));
+		if (!err)
+			err = hodp_mr_atomic(mr, va, HODP_ATOMIC_STORE, value, 0, &orig, &miss);
+	} else {
 		smp_mb();	/* earlier WRITEs' stores before the response */
+	}
 	hodp_mr_put(mr);
 	if (hodp_resp_park(qp, err, &miss))
 		return HODP_RESP_PARKED;
@@ -535,11 +545,11 @@ static bool hodp_resp_ud(struct hodp_qp *qp, struct sk_buff *skb)
 	else
 		memcpy(grh, skb_network_header(skb), sizeof(struct ipv6hdr));
 
-	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, rwqe->sge, rwqe->num_sge, 0, grh,
-			    sizeof(grh), HODP_TO_MR, &miss);
+	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, rwqe->sge, rwqe->num_sge, 0,
+			    HODP_XFER_BUF(grh), sizeof(grh), HODP_TO_MR, &miss);
 	if (!err)
-		err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, rwqe->sge, rwqe->num_sge,
-				    sizeof(grh), hodp_pkt_payload(skb), pkt->paylen, HODP_TO_MR,
+		err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, rwqe->sge, rwqe->num_sge, sizeof(grh),
+				    HODP_XFER_SKB(skb, pkt->hdr_len), pkt->paylen, HODP_TO_MR,
 				    &miss);
 	if (hodp_resp_park(qp, err, &miss))
 		return true;
