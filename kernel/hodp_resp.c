@@ -238,6 +238,7 @@ static bool hodp_resp_read_step(struct hodp_qp *qp)
 	struct hodp_dev *peer;
 	struct hodp_mr *mr = NULL;
 	struct hodp_miss miss;
+	struct hodp_xfer *x;
 	struct hodp_bth *bth;
 	struct sk_buff *skb;
 	unsigned int hdr_len;
@@ -278,9 +279,8 @@ again:
 			kfree_skb(skb);
 			goto err_access;	/* deregistered under us */
 		}
-		err = hodp_mr_copy(mr, res->va + qp->read_offset,
-				   by_ref ? HODP_XFER_SKB(skb, 0) : HODP_XFER_BUF(skb->data + hdr_len),
-				   paylen, HODP_FROM_MR, &miss);
+		x = by_ref ? HODP_XFER_SKB(skb, 0) : HODP_XFER_BUF(skb->data + hdr_len);
+		err = hodp_mr_copy(mr, res->va + qp->read_offset, x, paylen, HODP_FROM_MR, &miss);
 		hodp_mr_put(mr);
 		if (err == -ENOSPC) {
 			/* Not by reference after all: copied. */
