@@ -6,6 +6,8 @@
 #   make check     run every test suite (ends with "N passed, N failed, N skipped")
 #   make bench     measure hodp next to rxe and memcpy; table, docs/bench/, plots
 #   make stress    ODP under fire: memory churn, teardown races, the verbs fuzzer
+#   make check-debug  every suite and make stress on a KASAN/lockdep/kmemleak
+#                  build of the guest kernel (built once, about an hour)
 #   make shell     interactive shell in a fresh guest with hodp0 up
 #   make image     build (or reuse) the cached guest image and rdma-core tree
 #   make lint      W=1 + sparse build and checkpatch --strict of the kernel code
@@ -35,6 +37,11 @@ bench:
 stress:
 	tests/check tests/stress/*.sh
 
+# The guest suites and the stress suites; tests/host/ tests the harness, not
+# the kernel.  SUITES narrows it as for make check.
+check-debug:
+	HODP_VM_KERNEL=debug tests/check $(or $(SUITES),tests/suites/*.sh tests/stress/*.sh)
+
 demo: build
 	HODP_NO_BUILD=1 tests/vm/run userspace/demo.sh
 
@@ -48,4 +55,4 @@ clean:
 distclean: clean
 	rm -rf $(HODP_CACHE)
 
-.PHONY: all lint build image check bench stress demo shell clean distclean
+.PHONY: all lint build image check bench stress check-debug demo shell clean distclean

@@ -12,13 +12,15 @@ HODP_BUILD=$HODP_TOP/build
 RDMA_CORE_VERSION=56.1
 
 # Packages of the guest: kernel and headers from trixie-backports, the RDMA user
-# stack, and what building the module and provider needs.
+# stack, what building the module and provider needs, and what building the
+# debug kernel (tests/vm/debug-kernel) needs.
 GUEST_PACKAGES=(
 	linux-image-amd64/trixie-backports linux-headers-amd64/trixie-backports
 	rdma-core ibverbs-providers ibverbs-utils python3-pyverbs perftest rdmacm-utils
 	iproute2 kmod busybox python3 gcc make libc6-dev libibverbs-dev cmake pkg-config
 	libnl-3-dev libnl-route-3-dev udev procps dpkg-dev ethtool iputils-ping sparse
 	linux-perf/trixie-backports
+	bc bison flex libelf-dev libssl-dev
 )
 
 log() { printf '[hodp-vm] %s\n' "$*" >&2; }
@@ -85,6 +87,9 @@ rootfs_key() {
 
 ROOTFS=$HODP_CACHE/rootfs-$(rootfs_key)
 RDMA_CORE=$HODP_CACHE/rdma-core-$RDMA_CORE_VERSION-$(rootfs_key)
+# The debug kernel (tests/vm/debug-kernel): keyed by the image and its config.
+HODP_KDEBUG=$HODP_CACHE/kernel-debug-$({ rootfs_key; cat "$HODP_TOP"/tests/vm/debug{.config,-modules}; } |
+	sha256sum | cut -c1-12)
 
 guest_kver() {
 	local d
@@ -93,19 +98,32 @@ guest_kver() {
 	basename "$d"
 }
 
+# Release of the debug kernel, once built.
+debug_kver() {
+	local d
+	d=$(ls -d "$HODP_KDEBUG"/modules/lib/modules/*/ 2>/dev/null | head -n1)
+	[ -n "$d" ] || die "no debug kernel in $HODP_KDEBUG (tests/vm/debug-kernel builds it)"
+	basename "$d"
+}
+
 # Run a command in the build chroot: proc mounted (objtool needs it), the project
-# at /project and the rdma-core tree at /opt/rdma-core, all in a private mount
-# namespace so nothing stays mounted when it returns.
+# at /project, the rdma-core tree at /opt/rdma-core and the debug kernel's
+# directory at /opt/kernel-debug, all in a private mount namespace so nothing
+# stays mounted when it returns.
 in_chroot() {
-	mkdir -p "$ROOTFS/project" "$ROOTFS/opt/rdma-core" "$RDMA_CORE"
+	mkdir -p "$ROOTFS/project" "$ROOTFS/opt/rdma-core" "$RDMA_CORE" \
+		"$ROOTFS/opt/kernel-debug"
 	unshare --mount --propagation private -- bash -c '
 		set -e
-		root=$1 top=$2 rc=$3; shift 3
+		root=$1 top=$2 rc=$3 kd=$4; shift 4
 		mount -t proc proc "$root/proc"
 		mount --bind "$top" "$root/project"
 		mount --bind "$rc" "$root/opt/rdma-core"
+		if [ -d "$kd" ]; then
+			mount --bind "$kd" "$root/opt/kernel-debug"
+		fi
 		mount --bind /dev "$root/dev"
 		cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 		exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-			HOME=/root LANG=C.UTF-8 "$@"' _ "$ROOTFS" "$HODP_TOP" "$RDMA_CORE" "$@"
+			HOME=/root LANG=C.UTF-8 "$@"' _ "$ROOTFS" "$HODP_TOP" "$RDMA_CORE" "$HODP_KDEBUG" "$@"
 }
