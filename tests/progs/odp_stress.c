@@ -1,22 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * odp_stress DEV_A DEV_B LABEL SECONDS SEED [implicit]: RDMA on ODP memory
- * while the memory is changed under it, for SECONDS.  Each side has an 8 MiB
- * buffer under one ODP MR (or an implicit MR); its first half ("traffic")
+ * odp_stress DEV_A DEV_B LABEL SECONDS SEED [implicit|shmem]: RDMA on ODP
+ * memory while the memory is changed under it, for SECONDS.  Each side has
+ * an 8 MiB buffer (anonymous, or with "shmem" a shared mapping of a tmpfs
+ * file) under one ODP MR (or an implicit MR); its first half ("traffic")
  * takes RC WRITEs, READs, SENDs and atomics from both sides, every byte
  * checked, while a thread invalidates it in ways that keep its contents
  * (fork, fork and exec, MADV_PAGEOUT, MADV_COLLAPSE, compaction, THP
- * splits).  The second half ("chaos") is hit by MADV_DONTNEED, MADV_FREE,
- * mprotect flips, munmap/mmap and mremap while a second QP pair runs RDMA
- * into it: there every work request must complete, with success or a clean
- * access error, never hang.  Random choices come from SEED; only timing
- * varies between runs.  One TAP line per outcome.
+ * splits, and with two NUMA nodes move_pages() between them).  The second
+ * half ("chaos") is hit by MADV_DONTNEED, MADV_FREE, mprotect flips,
+ * munmap/mmap, mremap and, for a file, truncation and regrowth while a
+ * second QP pair runs RDMA into it: there every work request must complete,
+ * with success or a clean access error, never hang.  Random choices come
+ * from SEED; only timing varies between runs.  One TAP line per outcome.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "common.h"
@@ -32,6 +35,8 @@
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE	25
 #endif
+#define MPOL_MF_MOVE	(1 << 1)
+#define MIGRATE_PAGES	64	/* pages one move_pages() call moves */
 
 struct pair {
 	struct ibv_cq *cq;
@@ -44,17 +49,20 @@ struct side {
 	struct ibv_pd *pd;
 	union ibv_gid gid;
 	uint8_t *buf;
+	int fd;			/* shmem: the file behind buf */
 	struct ibv_mr *mr;
 	struct pair t, c;	/* traffic and chaos QPs */
 };
 
 static struct side sa, sb;
 static atomic_bool stop;
-static bool implicit;
+static bool implicit, shmem;
+static int numa_nodes;
 static unsigned long long seed;
 
 /* Tallies, each written by one thread and read after the joins. */
-static unsigned long long t_ops[5], t_bytes, churn_ops[6], chaos_ops[6], c_ok, c_err;
+static unsigned long long t_ops[5], t_bytes, churn_ops[7], chaos_ops[7], c_ok, c_err;
+static unsigned long long pages_migrated;
 static char t_fail[256], c_fail[256];
 
 static uint64_t rnd(uint64_t *s)
@@ -77,7 +85,16 @@ static void side_open(struct side *s, const char *dev)
 	s->pd = ibv_alloc_pd(s->ctx);
 	if (!s->pd || ibv_query_gid(s->ctx, 1, GID_INDEX, &s->gid))
 		die("%s: %s", dev, strerror(errno));
-	s->buf = mmap(NULL, REGION, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	s->fd = -1;
+	if (shmem) {
+		s->fd = memfd_create("odp_stress", 0);
+		if (s->fd < 0 || ftruncate(s->fd, REGION))
+			die("memfd: %s", strerror(errno));
+		s->buf = mmap(NULL, REGION, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
+	} else {
+		s->buf = mmap(NULL, REGION, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			      -1, 0);
+	}
 	if (s->buf == MAP_FAILED)
 		die("mmap: %s", strerror(errno));
 	madvise(s->buf, HALF, MADV_HUGEPAGE);
@@ -248,6 +265,37 @@ static void write_file(const char *path, const char *text)
 	}
 }
 
+/* NUMA nodes online: "0" is one, "0-1" two. */
+static int count_numa_nodes(void)
+{
+	FILE *f = fopen("/sys/devices/system/node/online", "r");
+	int lo = 0, hi = 0;
+
+	if (!f)
+		return 1;
+	if (fscanf(f, "%d-%d", &lo, &hi) < 2)
+		hi = lo;
+	fclose(f);
+	return hi - lo + 1;
+}
+
+/* Migrate MIGRATE_PAGES random pages of @half to node @node; count those moved. */
+static void migrate_some(uint8_t *half, int node, uint64_t *s)
+{
+	void *pages[MIGRATE_PAGES];
+	int nodes[MIGRATE_PAGES], status[MIGRATE_PAGES];
+	unsigned int i;
+
+	for (i = 0; i < MIGRATE_PAGES; i++) {
+		pages[i] = half + rnd_range(s, 0, HALF / PAGE - 1) * PAGE;
+		nodes[i] = node;
+	}
+	if (syscall(SYS_move_pages, 0, MIGRATE_PAGES, pages, nodes, status, MPOL_MF_MOVE))
+		return;
+	for (i = 0; i < MIGRATE_PAGES; i++)
+		pages_migrated += status[i] == node;
+}
+
 /* Invalidations of the traffic halves that keep their contents. */
 static void *churn(void *arg)
 {
@@ -256,7 +304,7 @@ static void *churn(void *arg)
 
 	(void)arg;
 	while (!atomic_load(&stop)) {
-		uint32_t op = rnd_range(&s, 0, 5);
+		uint32_t op = rnd_range(&s, 0, numa_nodes > 1 ? 6 : 5);
 		uint8_t *half = rnd(&s) & 1 ? sa.buf : sb.buf;
 		pid_t pid;
 
@@ -280,6 +328,9 @@ static void *churn(void *arg)
 			break;
 		case 4:
 			write_file("/proc/sys/vm/compact_memory", "1");
+			break;
+		case 6:
+			migrate_some(half, (int)rnd_range(&s, 0, numa_nodes - 1), &s);
 			break;
 		default:
 			snprintf(text, sizeof(text), "%d,%#lx,%#lx", getpid(), (unsigned long)half,
@@ -306,8 +357,9 @@ static void *chaos(void *arg)
 
 	(void)arg;
 	while (!atomic_load(&stop)) {
-		uint32_t op = rnd_range(&s, 0, 5), len = rnd_range(&s, 1, 256) * PAGE;
-		uint8_t *base = (rnd(&s) & 1 ? sa.buf : sb.buf) + HALF;
+		uint32_t op = rnd_range(&s, 0, shmem ? 6 : 5), len = rnd_range(&s, 1, 256) * PAGE;
+		struct side *side = rnd(&s) & 1 ? &sa : &sb;
+		uint8_t *base = side->buf + HALF;
 		uint8_t *p = base + rnd_range(&s, 0, HALF / PAGE - len / PAGE) * PAGE;
 		void *tmp;
 
@@ -333,11 +385,18 @@ static void *chaos(void *arg)
 			usleep(rnd_range(&s, 0, 5000));
 			remap(p, len, PROT_READ | PROT_WRITE);
 			break;
-		default:	/* move the pages away and back; the range stays mapped */
+		case 5:		/* move the pages away and back; the range stays mapped */
 			tmp = mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_DONTUNMAP);
 			if (tmp != MAP_FAILED &&
 			    mremap(tmp, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, p) == MAP_FAILED)
 				die("mremap back: %s", strerror(errno));
+			break;
+		default:	/* the file loses its tail from p, then grows back as holes */
+			if (ftruncate(side->fd, HALF + (p - base)))
+				die("ftruncate: %s", strerror(errno));
+			usleep(rnd_range(&s, 0, 5000));
+			if (ftruncate(side->fd, REGION))
+				die("ftruncate: %s", strerror(errno));
 			break;
 		}
 		chaos_ops[op]++;
@@ -397,17 +456,20 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc != 6 && argc != 7)
-		die("usage: %s DEV_A DEV_B LABEL SECONDS SEED [implicit]", argv[0]);
+		die("usage: %s DEV_A DEV_B LABEL SECONDS SEED [implicit|shmem]", argv[0]);
 	label = argv[3];
 	secs = atoi(argv[4]);
 	seed = strtoull(argv[5], NULL, 0);
 	implicit = argc == 7 && !strcmp(argv[6], "implicit");
+	shmem = argc == 7 && !strcmp(argv[6], "shmem");
+	numa_nodes = count_numa_nodes();
 	side_open(&sa, argv[1]);
 	side_open(&sb, argv[2]);
 	pair_connect(&sa.t, &sb.t);
 	pair_connect(&sa.c, &sb.c);
-	printf("# %s: seed %llu, %u s, %s MRs\n", label, seed, secs,
-	       implicit ? "implicit" : "explicit");
+	printf("# %s: seed %llu, %u s, %s MRs, %s memory, %d NUMA node(s)\n", label, seed, secs,
+	       implicit ? "implicit" : "explicit", shmem ? "tmpfs file" : "anonymous",
+	       numa_nodes);
 
 	if (pthread_create(&th[0], NULL, churn, NULL) ||
 	    pthread_create(&th[1], NULL, chaos, NULL) ||
@@ -425,13 +487,19 @@ int main(int argc, char **argv)
 	report(!t_fail[0] && t_bytes, "%s: traffic half, %llu MiB verified byte for byte%s%s",
 	       label, t_bytes >> 20, t_fail[0] ? ": " : "", t_fail);
 	printf("#   churn: fork %llu, fork+exec %llu, pageout %llu, collapse %llu, "
-	       "compact %llu, split %llu\n", churn_ops[0], churn_ops[1], churn_ops[2],
-	       churn_ops[3], churn_ops[4], churn_ops[5]);
+	       "compact %llu, split %llu, move_pages %llu (%llu pages moved)\n", churn_ops[0],
+	       churn_ops[1], churn_ops[2], churn_ops[3], churn_ops[4], churn_ops[5],
+	       churn_ops[6], pages_migrated);
 	report(churn_ops[0] && churn_ops[1] && churn_ops[2],
 	       "%s: contents-keeping invalidations ran during the traffic", label);
+	if (numa_nodes > 1)
+		report(pages_migrated, "%s: move_pages() migrated %llu traffic pages between nodes",
+		       label, pages_migrated);
 	printf("#   chaos: dontneed %llu, free %llu, mprotect ro %llu, mprotect none %llu, "
-	       "munmap+mmap %llu, mremap %llu\n", chaos_ops[0], chaos_ops[1], chaos_ops[2],
-	       chaos_ops[3], chaos_ops[4], chaos_ops[5]);
+	       "munmap+mmap %llu, mremap %llu, truncate %llu\n", chaos_ops[0], chaos_ops[1],
+	       chaos_ops[2], chaos_ops[3], chaos_ops[4], chaos_ops[5], chaos_ops[6]);
+	if (shmem)
+		report(chaos_ops[6], "%s: the files were truncated under the chaos traffic", label);
 	report(!c_fail[0] && c_ok + c_err,
 	       "%s: chaos half, %llu WRs completed (%llu ok, %llu clean errors), none hung%s%s",
 	       label, c_ok + c_err, c_ok, c_err, c_fail[0] ? ": " : "", c_fail);

@@ -1,6 +1,8 @@
 #!/bin/bash
 # ODP memory changed under RDMA (tests/progs/odp_stress): explicit and
-# implicit MRs, loopback and across namespaces, with swap on zram so that
+# implicit MRs, anonymous memory and a tmpfs file truncated under the
+# traffic, pages migrated between the guest's two NUMA nodes (tests/check
+# boots stress guests so), loopback and across namespaces, with swap on zram so that
 # MADV_PAGEOUT really reclaims and the device refaults from swap, once in a
 # memory cgroup smaller than the process; and
 # hundreds of QPs and MRs faulting at once (tests/progs/odp_many).
@@ -25,6 +27,7 @@ echo madvise > /sys/kernel/mm/transparent_hugepage/enabled
 
 run_tap $bin/odp_stress hodp0 hodp0 loopback "$secs" "$seed"
 run_tap $bin/odp_stress hodp0 hodp0 loopback-implicit "$secs" "$((seed + 1))" implicit
+run_tap $bin/odp_stress hodp0 hodp0 loopback-shmem "$secs" "$((seed + 4))" shmem
 # A memory cgroup smaller than the process: its pages are reclaimed to swap
 # and refaulted under the traffic.
 tight=/sys/fs/cgroup/tight
