@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * odp_stress DEV_A DEV_B LABEL SECONDS SEED [implicit|shmem]: RDMA on ODP
- * memory while the memory is changed under it, for SECONDS.  Each side has
- * an 8 MiB buffer (anonymous, or with "shmem" a shared mapping of a tmpfs
- * file) under one ODP MR (or an implicit MR); its first half ("traffic")
+ * odp_stress DEV_A DEV_B LABEL SECONDS SEED [implicit|shmem|hugetlb]: RDMA on
+ * ODP memory while the memory is changed under it, for SECONDS.  Each side
+ * has an 8 MiB buffer (anonymous, with "shmem" a shared mapping of a tmpfs
+ * file, with "hugetlb" of 2 MiB hugetlbfs pages, where the chaos works in
+ * whole huge pages) under one ODP MR (or an implicit MR); its first half ("traffic")
  * takes RC WRITEs, READs, SENDs and atomics from both sides, every byte
  * checked, while a thread invalidates it in ways that keep its contents
  * (fork, fork and exec, MADV_PAGEOUT, MADV_COLLAPSE, compaction, THP
@@ -31,6 +32,7 @@
 #define HALF		(REGION / 2)
 #define MAX_XFER	(256u << 10)
 #define PAGE		4096u
+#define HPAGE		(2u << 20)
 #define COUNTER_ROOM	64u	/* the traffic half starts with the FAA counter */
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE	25
@@ -56,7 +58,7 @@ struct side {
 
 static struct side sa, sb;
 static atomic_bool stop;
-static bool implicit, shmem;
+static bool implicit, shmem, hugetlb;
 static int numa_nodes;
 static unsigned long long seed;
 
@@ -92,8 +94,8 @@ static void side_open(struct side *s, const char *dev)
 			die("memfd: %s", strerror(errno));
 		s->buf = mmap(NULL, REGION, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
 	} else {
-		s->buf = mmap(NULL, REGION, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			      -1, 0);
+		s->buf = mmap(NULL, REGION, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+			      (hugetlb ? MAP_HUGETLB : 0), -1, 0);
 	}
 	if (s->buf == MAP_FAILED)
 		die("mmap: %s", strerror(errno));
@@ -346,7 +348,8 @@ static void *churn(void *arg)
 
 static void remap(void *p, size_t len, int prot)
 {
-	if (mmap(p, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+	if (mmap(p, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+		 (hugetlb ? MAP_HUGETLB : 0), -1, 0) == MAP_FAILED)
 		die("mmap: %s", strerror(errno));
 }
 
@@ -362,6 +365,11 @@ static void *chaos(void *arg)
 		uint8_t *base = side->buf + HALF;
 		uint8_t *p = base + rnd_range(&s, 0, HALF / PAGE - len / PAGE) * PAGE;
 		void *tmp;
+
+		if (hugetlb) {	/* hugetlbfs maps, protects and unmaps whole pages */
+			len = HPAGE;
+			p = base + rnd_range(&s, 0, HALF / HPAGE - 1) * HPAGE;
+		}
 
 		switch (op) {
 		case 0:
@@ -456,20 +464,21 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc != 6 && argc != 7)
-		die("usage: %s DEV_A DEV_B LABEL SECONDS SEED [implicit|shmem]", argv[0]);
+		die("usage: %s DEV_A DEV_B LABEL SECONDS SEED [implicit|shmem|hugetlb]", argv[0]);
 	label = argv[3];
 	secs = atoi(argv[4]);
 	seed = strtoull(argv[5], NULL, 0);
 	implicit = argc == 7 && !strcmp(argv[6], "implicit");
 	shmem = argc == 7 && !strcmp(argv[6], "shmem");
+	hugetlb = argc == 7 && !strcmp(argv[6], "hugetlb");
 	numa_nodes = count_numa_nodes();
 	side_open(&sa, argv[1]);
 	side_open(&sb, argv[2]);
 	pair_connect(&sa.t, &sb.t);
 	pair_connect(&sa.c, &sb.c);
 	printf("# %s: seed %llu, %u s, %s MRs, %s memory, %d NUMA node(s)\n", label, seed, secs,
-	       implicit ? "implicit" : "explicit", shmem ? "tmpfs file" : "anonymous",
-	       numa_nodes);
+	       implicit ? "implicit" : "explicit",
+	       shmem ? "tmpfs file" : hugetlb ? "hugetlbfs" : "anonymous", numa_nodes);
 
 	if (pthread_create(&th[0], NULL, churn, NULL) ||
 	    pthread_create(&th[1], NULL, chaos, NULL) ||

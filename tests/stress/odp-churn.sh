@@ -1,6 +1,6 @@
 #!/bin/bash
 # ODP memory changed under RDMA (tests/progs/odp_stress): explicit and
-# implicit MRs, anonymous memory and a tmpfs file truncated under the
+# implicit MRs, anonymous memory, hugetlbfs pages and a tmpfs file truncated under the
 # traffic, pages migrated between the guest's two NUMA nodes (tests/check
 # boots stress guests so), loopback and across namespaces, with swap on zram so that
 # MADV_PAGEOUT really reclaims and the device refaults from swap, once in a
@@ -28,6 +28,12 @@ echo madvise > /sys/kernel/mm/transparent_hugepage/enabled
 run_tap $bin/odp_stress hodp0 hodp0 loopback "$secs" "$seed"
 run_tap $bin/odp_stress hodp0 hodp0 loopback-implicit "$secs" "$((seed + 1))" implicit
 run_tap $bin/odp_stress hodp0 hodp0 loopback-shmem "$secs" "$((seed + 4))" shmem
+# 2 MiB hugetlbfs pages: 16 for the buffers, the rest for copy-on-write
+# after fork and for migration to the other node.
+echo 64 > /proc/sys/vm/nr_hugepages
+check "64 huge pages reserved" bash -c "test \$(cat /proc/sys/vm/nr_hugepages) -eq 64"
+run_tap $bin/odp_stress hodp0 hodp0 loopback-hugetlb "$secs" "$((seed + 5))" hugetlb
+echo 0 > /proc/sys/vm/nr_hugepages
 # A memory cgroup smaller than the process: its pages are reclaimed to swap
 # and refaulted under the traffic.
 tight=/sys/fs/cgroup/tight
