@@ -20,7 +20,7 @@ GUEST_PACKAGES=(
 	iproute2 kmod busybox python3 gcc make libc6-dev libibverbs-dev cmake pkg-config
 	libnl-3-dev libnl-route-3-dev udev procps dpkg-dev ethtool iputils-ping sparse
 	linux-perf/trixie-backports
-	bc bison flex libelf-dev libssl-dev
+	bc bison flex libelf-dev libssl-dev zstd
 )
 
 log() { printf '[hodp-vm] %s\n' "$*" >&2; }
@@ -87,8 +87,9 @@ rootfs_key() {
 
 ROOTFS=$HODP_CACHE/rootfs-$(rootfs_key)
 RDMA_CORE=$HODP_CACHE/rdma-core-$RDMA_CORE_VERSION-$(rootfs_key)
-# The debug kernel (tests/vm/debug-kernel): keyed by the image and its config.
-HODP_KDEBUG=$HODP_CACHE/kernel-debug-$({ rootfs_key; cat "$HODP_TOP"/tests/vm/debug{.config,-modules}; } |
+# The debug kernel (tests/vm/debug-kernel): keyed by its config; it records
+# the guest kernel it was built for and is rebuilt when that changes.
+HODP_KDEBUG=$HODP_CACHE/kernel-debug-$(cat "$HODP_TOP"/tests/vm/debug{.config,-modules} |
 	sha256sum | cut -c1-12)
 
 guest_kver() {
