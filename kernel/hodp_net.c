@@ -123,17 +123,14 @@ int hodp_pkt_add_ref(struct sk_buff *skb, void *va, u32 len)
 		int i = shinfo->nr_frags;
 
 		if (i && skb_can_coalesce(skb, i, page, pgoff)) {
-			skb_frag_size_add(&shinfo->frags[i - 1], chunk);
+			skb_coalesce_rx_frag(skb, i - 1, chunk, chunk);
 		} else {
 			/* The last fragment is the tail's. */
 			if (i >= MAX_SKB_FRAGS - 1)
 				return -ENOSPC;
 			get_page(page);
-			skb_fill_page_desc_noacc(skb, i, page, pgoff, chunk);
+			skb_add_rx_frag(skb, i, page, pgoff, chunk, chunk);
 		}
-		skb->len += chunk;
-		skb->data_len += chunk;
-		skb->truesize += chunk;
 		va += chunk;
 		len -= chunk;
 	}
@@ -242,10 +239,7 @@ static __le32 *hodp_pkt_frame(struct hodp_qp *qp, const struct hodp_av *av, stru
 			   HODP_ICRC_SIZE;
 
 		get_page(hodp_tail_page);
-		skb_fill_page_desc_noacc(skb, skb_shinfo(skb)->nr_frags, hodp_tail_page, 0, tail);
-		skb->len += tail;
-		skb->data_len += tail;
-		skb->truesize += tail;
+		skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, hodp_tail_page, 0, tail, tail);
 	} else {
 		icrc = skb_put(skb, HODP_ICRC_SIZE);
 	}

@@ -7,7 +7,6 @@
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>
-#include <linux/unaligned.h>
 
 #include "hodp.h"
 #include "hodp_cq.h"
