@@ -3,14 +3,15 @@
 # perftest_pair SERVER_PREFIX SERVER_DEV CLIENT_DEV ADDR TOOL ARGS...: a
 # server (run under SERVER_PREFIX, e.g. "ip netns exec ns1") and a client;
 # the client's output lands in $perf_out, its status in $perf_rc, the
-# server's output in /tmp/perf-server.log.  Bounded by $PERFTEST_TIMEOUT.
+# server's output in /tmp/perf-server.log.  Bounded by $PERFTEST_TIMEOUT,
+# scaled.
 perftest_pair() {
 	local pre=$1 sdev=$2 cdev=$3 addr=$4 tool=$5 try
 	shift 5
 	for try in 1 2 3 4 5; do
 		$pre "$tool" -d "$sdev" -x 1 "$@" > /tmp/perf-server.log 2>&1 &
 		sleep 1
-		perf_out=$(timeout "${PERFTEST_TIMEOUT:-600}" "$tool" -d "$cdev" -x 1 "$@" "$addr" 2>&1)
+		perf_out=$(timeout "$(scaled "${PERFTEST_TIMEOUT:-600}")" "$tool" -d "$cdev" -x 1 "$@" "$addr" 2>&1)
 		perf_rc=$?
 		wait
 		# perftest times with the cycle counter, which TCG sometimes makes

@@ -34,7 +34,13 @@ check_fails() {
 	fi
 }
 
-# wait_for SECONDS CMD...: retries CMD every 0.1 s until it succeeds.
+# scaled SECONDS: a time bound stretched by $HODP_TIME_SCALE, which the guest
+# sets on the debug kernel (KASAN and lockdep make the same work many times
+# slower).  Bounds catch hangs; they are never speed targets.
+scaled() { echo $(($1 * ${HODP_TIME_SCALE:-1})); }
+
+# wait_for SECONDS CMD...: retries CMD every 0.1 s until it succeeds, for
+# SECONDS scaled.
 # resources DEV: DEV's objects as "pd N cq N qp N ... mr N ctx N" from rdma
 # resource, without the counters that change on their own.
 resources() { rdma resource show | sed -n "s/^[0-9]*: $1: //p" | sed 's/comp_cntr [0-9]*//'; }
@@ -42,7 +48,7 @@ resources() { rdma resource show | sed -n "s/^[0-9]*: $1: //p" | sed 's/comp_cnt
 resources_are() { test "$(resources "$1")" = "$2"; }
 
 wait_for() {
-	local tries=$(($1 * 10))
+	local tries=$(($(scaled "$1") * 10))
 	shift
 	while ! "$@" >/dev/null 2>&1; do
 		tries=$((tries - 1))

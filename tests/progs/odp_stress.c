@@ -484,7 +484,7 @@ int main(int argc, char **argv)
 	    pthread_create(&th[1], NULL, chaos, NULL) ||
 	    pthread_create(&th[2], NULL, chaos_traffic, NULL))
 		die("pthread_create");
-	alarm(secs + 4 * POLL_SECONDS);		/* a hang ends the run, loudly */
+	alarm(secs + 4 * poll_seconds());		/* a hang ends the run, loudly */
 	traffic(now_us() + secs * 1e6);
 	atomic_store(&stop, true);
 	for (i = 0; i < 3; i++)

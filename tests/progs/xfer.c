@@ -192,9 +192,9 @@ static bool t_send(struct side *a, struct side *b, uint32_t len, bool imm, bool 
 /* UC and UD complete at the sender once sent: wait for the bytes to land. */
 static bool landed(const uint8_t *dst, const uint8_t *src, size_t len)
 {
-	int i;
+	int i, tries = poll_seconds() * 1000;
 
-	for (i = 0; i < POLL_SECONDS * 1000; i++) {
+	for (i = 0; i < tries; i++) {
 		if (!memcmp(dst, src, len))
 			return true;
 		usleep(1000);

@@ -50,7 +50,7 @@ check "hodp0 carries verified traffic after the rounds" verified hodp0 after-rou
 # the unregister waits for them; once they are killed it must finish.
 start_pair ib_write_bw
 sleep 3
-timeout 60 rdma link delete hodp0 &
+timeout "$(scaled 60)" rdma link delete hodp0 &
 del=$!
 sleep 2
 stop_pair
@@ -67,7 +67,7 @@ check "the new hodp0 carries verified traffic" verified hodp0 re-added
 start_pair ib_read_bw
 sleep 3
 stop_pair
-check "rmmod hodp right after the last user died" timeout 60 rmmod hodp
+check "rmmod hodp right after the last user died" timeout "$(scaled 60)" rmmod hodp
 check "modprobe hodp and rdma link add again" \
 	bash -c "modprobe hodp && rdma link add hodp0 type hodp netdev veth0"
 tap_done

@@ -14,9 +14,9 @@ pair() {
 	$server > /tmp/cm-server.log 2>&1 &
 	srv=$!
 	sleep 1
-	out=$(timeout 120 $client 2>&1)
+	out=$(timeout "$(scaled 120)" $client 2>&1)
 	rc=$?
-	if timeout 60 tail --pid=$srv -f /dev/null && wait $srv && [ $rc -eq 0 ]; then
+	if timeout "$(scaled 60)" tail --pid=$srv -f /dev/null && wait $srv && [ $rc -eq 0 ]; then
 		pass "$name"
 	else
 		kill $srv 2>/dev/null
