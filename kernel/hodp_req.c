@@ -194,24 +194,15 @@ static bool hodp_req_local(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
 	return true;
 }
 
-/* The RC window for what is left of @sw, sent to @peer (NULL: across a wire). */
-static u32 hodp_req_window(struct hodp_qp *qp, struct hodp_swqe *sw, struct hodp_dev *peer)
+/*
+ * The RC window when the message's next trains are @train packets long
+ * (0: no trains, the peer is across a wire).
+ */
+static u32 hodp_req_window(u32 train)
 {
-	if (!peer)
+	if (!train)
 		return HODP_WINDOW;
-	return clamp(HODP_PEER_TRAINS * hodp_pkt_train_len(qp, sw->length - qp->req_offset),
-		     HODP_WINDOW, HODP_WINDOW_PEER);
-}
-
-/* Packets of the SEND or WRITE message from @offset on to send to a peer as one train. */
-static u32 hodp_req_train(struct hodp_qp *qp, struct hodp_swqe *sw, u32 offset, u32 window)
-{
-	u32 n = hodp_pkt_train_len(qp, sw->length - offset);
-
-	/* The window has room for one at least: the caller checked. */
-	if (qp->ibqp.qp_type == IB_QPT_RC)
-		n = min_t(u32, n, window - hodp_psn_diff(qp->req_psn, qp->acked_psn));
-	return n;
+	return clamp(HODP_PEER_TRAINS * train, HODP_WINDOW, HODP_WINDOW_PEER);
 }
 
 /*
@@ -227,7 +218,7 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 	struct hodp_av ud_av, *av = &qp->av;
 	struct hodp_dev *peer = NULL;
 	bool first, last, ackreq, by_ref, refs_ok = true;
-	u32 npkts = 1, rel, window;
+	u32 npkts = 1, rel, train = 0, window;
 	struct hodp_bth *bth;
 	struct sk_buff *skb;
 	u32 dest_qpn = qp->dest_qpn;
@@ -285,7 +276,9 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 	/* A connected QP's peer is fixed: found once, it serves the train and the send. */
 	if (hodp_qp_connected(qp))
 		peer = hodp_pkt_peer(qp, av);
-	window = hodp_req_window(qp, sw, peer);
+	if (peer)
+		train = hodp_pkt_train_len(qp, sw->length - offset);
+	window = hodp_req_window(train);
 	if (qp->ibqp.qp_type == IB_QPT_RC && hodp_psn_diff(qp->req_psn, qp->acked_psn) >= window)
 		goto out;
 
@@ -304,8 +297,13 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 		op = HODP_ATOMIC_WRITE;
 		paylen = sizeof(u64);
 	} else {
-		if (peer)
-			npkts = hodp_req_train(qp, sw, offset, window);
+		/* A train fills what the window has left: room for one at least. */
+		if (train) {
+			npkts = train;
+			if (qp->ibqp.qp_type == IB_QPT_RC)
+				npkts = min_t(u32, npkts, window -
+					      hodp_psn_diff(qp->req_psn, qp->acked_psn));
+		}
 again:
 		paylen = min(sw->length - offset, npkts * qp->mtu);
 		first = offset == 0;
