@@ -11,9 +11,9 @@ work=$(mktemp -d)
 cp -r "$src" "$work/tests"
 gunzip -f "$work"/tests/*.gz
 scale=${HODP_TIME_SCALE:-1}
-# Its own bounds on a completion and an rdma_cm event, stretched like ours.
-sed -i -E "s/^(POLL_CQ_TIMEOUT|TIMEOUT) = ([0-9]+)/\1 = \2 * $scale/" \
-	"$work"/tests/utils.py "$work"/tests/base.py
+# Its own bound on a completion, stretched like ours.  (base.py's TIMEOUT is
+# the QP's ACK timeout exponent, not seconds: left alone.)
+sed -i -E "s/^POLL_CQ_TIMEOUT = ([0-9]+)/POLL_CQ_TIMEOUT = \1 * $scale/" "$work"/tests/utils.py
 n=0 failed=0
 for mod in "$@"; do
 	log=$work/$mod.log
