@@ -32,6 +32,22 @@ static inline int poll_seconds(void)
 	return POLL_SECONDS * (n > 0 ? n : 1);
 }
 
+/*
+ * The RC ACK timeout exponent (4.096 us << it): 12 (17 ms), raised by the
+ * log2 of $HODP_TIME_SCALE so that a machine that many times slower, where
+ * hundreds of QPs queue behind each other, does not mistake its own
+ * slowness for loss and spend its transport retries on it.
+ */
+static inline uint8_t ack_timeout(void)
+{
+	uint8_t t = 12;
+	int n;
+
+	for (n = poll_seconds() / POLL_SECONDS - 1; n > 0; n >>= 1)
+		t++;
+	return t;
+}
+
 /* Open the device called @name or exit. */
 static inline struct ibv_context *open_device(const char *name)
 {
@@ -175,13 +191,13 @@ static inline int qp_rtr_attr(struct ibv_qp *qp, uint32_t dest_qpn, const union 
 	return mask;
 }
 
-/* The RTS attributes (timeout 12, retry_cnt 7, @rnr_retry, 4 READs/atomics) and mask. */
+/* The RTS attributes (ack_timeout(), retry_cnt 7, @rnr_retry, 4 READs/atomics) and mask. */
 static inline int qp_rts_attr(struct ibv_qp *qp, uint8_t rnr_retry, struct ibv_qp_attr *attr)
 {
 	int mask = IBV_QP_STATE | IBV_QP_SQ_PSN;
 
 	*attr = (struct ibv_qp_attr) {
-		.qp_state = IBV_QPS_RTS, .sq_psn = 0x123, .timeout = 12, .retry_cnt = 7,
+		.qp_state = IBV_QPS_RTS, .sq_psn = 0x123, .timeout = ack_timeout(), .retry_cnt = 7,
 		.rnr_retry = rnr_retry, .max_rd_atomic = 4,
 	};
 	if (qp->qp_type == IBV_QPT_RC)
