@@ -190,8 +190,11 @@ static int hodp_odp_fault_one(struct hodp_odp *odp, unsigned long addr, unsigned
 	err = hodp_odp_fault_range(odp, start, end, default_flags, pfns, mapped);
 	order = err ? 0 : hmm_pfn_to_map_order(pfns[(addr - start) >> PAGE_SHIFT]);
 	kvfree(pfns);
-	/* Something around the miss cannot be mapped: the miss alone may still be. */
-	if (err && err != -ETIMEDOUT && (start != need_start || end != need_end))
+	/*
+	 * Something around the miss cannot be mapped, or it kept changing
+	 * while HMM walked it: the miss alone may still be mapped.
+	 */
+	if (err && (start != need_start || end != need_end))
 		return hodp_odp_fault_pages(odp, need_start, need_end, default_flags, mapped);
 	if (err || !order)
 		return err;

@@ -61,10 +61,10 @@ for dev in hodp0 rxe0; do
 	done
 done
 # ODP against pinned at steady state: single 2 s runs differ by a third from
-# run to run under TCG, so three alternating rounds of 4 s each, as rows
+# run to run under TCG, so five alternating rounds of 4 s each, as rows
 # "steady TOOL MODE ROUND AVG_MIBS"; the report takes medians.
 for tool in ib_write_bw ib_read_bw ib_send_bw; do
-	for round in 1 2 3; do
+	for round in 1 2 3 4 5; do
 		for mode in pinned odp; do
 			note "steady 1 MiB $tool $mode, round $round"
 			args=()

@@ -298,17 +298,35 @@ static void migrate_some(uint8_t *half, int node, uint64_t *s)
 		pages_migrated += status[i] == node;
 }
 
-/* Invalidations of the traffic halves that keep their contents. */
+/*
+ * Invalidations of the traffic halves that keep their contents: every kind
+ * once per cycle, in a shuffled order, so that a slow kernel running few
+ * cycles still runs them all.
+ */
 static void *churn(void *arg)
 {
+	uint32_t order[7], kinds = numa_nodes > 1 ? 7 : 6, next = 0, i, j, t;
 	uint64_t s = seed * 3 + 7;
 	char text[96];
 
 	(void)arg;
+	for (i = 0; i < kinds; i++)
+		order[i] = i;
 	while (!atomic_load(&stop)) {
-		uint32_t op = rnd_range(&s, 0, numa_nodes > 1 ? 6 : 5);
-		uint8_t *half = rnd(&s) & 1 ? sa.buf : sb.buf;
+		uint32_t op;
+		uint8_t *half;
 		pid_t pid;
+
+		if (!next)
+			for (i = kinds - 1; i > 0; i--) {
+				j = rnd_range(&s, 0, i);
+				t = order[i];
+				order[i] = order[j];
+				order[j] = t;
+			}
+		op = order[next];
+		next = (next + 1) % kinds;
+		half = rnd(&s) & 1 ? sa.buf : sb.buf;
 
 		switch (op) {
 		case 0:		/* fork: the parent's pages become copy-on-write */

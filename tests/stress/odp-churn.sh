@@ -31,14 +31,28 @@ echo madvise > /sys/kernel/mm/transparent_hugepage/enabled
 # drops, in docs/odp.md, not something this suite should trip over at random.
 echo 0 > /proc/sys/kernel/numa_balancing
 
-run_tap $bin/odp_stress hodp0 hodp0 loopback "$secs" "$seed"
-run_tap $bin/odp_stress hodp0 hodp0 loopback-implicit "$secs" "$((seed + 1))" implicit
-run_tap $bin/odp_stress hodp0 hodp0 loopback-shmem "$secs" "$((seed + 4))" shmem
+# Faults that failed, by errno, after each run: the chaos half's are
+# expected (unmapped, PROT_NONE memory); a failed WR on the traffic half is
+# explained here.
+tr=/sys/kernel/tracing
+mountpoint -q $tr || mount -t tracefs nodev $tr
+echo 'result != 0' > $tr/events/hodp/hodp_odp_fault_done/filter
+echo 1 > $tr/events/hodp/hodp_odp_fault_done/enable
+stress() {
+	run_tap "$@"
+	echo "#   failed faults: $(grep -o 'result=-[0-9]*' $tr/trace | sort | uniq -c |
+		awk '{ printf "%s x%s ", $2, $1 }')"
+	echo > $tr/trace
+}
+
+stress $bin/odp_stress hodp0 hodp0 loopback "$secs" "$seed"
+stress $bin/odp_stress hodp0 hodp0 loopback-implicit "$secs" "$((seed + 1))" implicit
+stress $bin/odp_stress hodp0 hodp0 loopback-shmem "$secs" "$((seed + 4))" shmem
 # 2 MiB hugetlbfs pages: 16 for the buffers, the rest for copy-on-write
 # after fork and for migration to the other node.
 echo 64 > /proc/sys/vm/nr_hugepages
 check "64 huge pages reserved" bash -c "test \$(cat /proc/sys/vm/nr_hugepages) -eq 64"
-run_tap $bin/odp_stress hodp0 hodp0 loopback-hugetlb "$secs" "$((seed + 5))" hugetlb
+stress $bin/odp_stress hodp0 hodp0 loopback-hugetlb "$secs" "$((seed + 5))" hugetlb
 echo 0 > /proc/sys/vm/nr_hugepages
 # A memory cgroup smaller than the process: its pages are reclaimed to swap
 # and refaulted under the traffic.
@@ -48,7 +62,7 @@ mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup
 echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 mkdir -p $tight
 echo ${STRESS_CGROUP_MAX:-12M} > $tight/memory.max
-run_tap in_tight_cgroup $bin/odp_stress hodp0 hodp0 memcg "$secs" "$((seed + 3))"
+stress in_tight_cgroup $bin/odp_stress hodp0 hodp0 memcg "$secs" "$((seed + 3))"
 check "the cgroup's limit was hit and its pages reclaimed" \
 	bash -c "grep -qE '^max [1-9]' $tight/memory.events &&
 		 grep -qE '^pgscan [1-9]' $tight/memory.stat"
@@ -56,7 +70,7 @@ echo "# cgroup: $(tr '\n' ' ' < $tight/memory.events) $(grep -E '^(pgscan|pgstea
 run_tap $bin/odp_many hodp0 hodp0 ${STRESS_PAIRS:-200} 3
 check "namespace ns1 with hodp1 on veth1" setup_ns1
 run_tap $bin/odp_many hodp0 hodp1 ${STRESS_PAIRS:-200} 3
-run_tap $bin/odp_stress hodp0 hodp1 two-ns "$secs" "$((seed + 2))"
+stress $bin/odp_stress hodp0 hodp1 two-ns "$secs" "$((seed + 2))"
 check "pages went to swap and came back" \
 	bash -c "test \$(awk '/^pswpout/ { print \$2 }' /proc/vmstat) -gt 0 &&
 		 test \$(awk '/^pswpin/ { print \$2 }' /proc/vmstat) -gt 0"
