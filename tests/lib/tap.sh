@@ -39,14 +39,14 @@ check_fails() {
 # slower).  Bounds catch hangs; they are never speed targets.
 scaled() { echo $(($1 * ${HODP_TIME_SCALE:-1})); }
 
-# wait_for SECONDS CMD...: retries CMD every 0.1 s until it succeeds, for
-# SECONDS scaled.
 # resources DEV: DEV's objects as "pd N cq N qp N ... mr N ctx N" from rdma
 # resource, without the counters that change on their own.
 resources() { rdma resource show | sed -n "s/^[0-9]*: $1: //p" | sed 's/comp_cntr [0-9]*//'; }
 # resources_are DEV WANT: DEV holds exactly the objects WANT says.
 resources_are() { test "$(resources "$1")" = "$2"; }
 
+# wait_for SECONDS CMD...: retries CMD every 0.1 s until it succeeds, for
+# SECONDS scaled.
 wait_for() {
 	local tries=$(($(scaled "$1") * 10))
 	shift

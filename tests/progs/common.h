@@ -20,21 +20,26 @@
 #define die(...) do { fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); exit(1); } while (0)
 
 /*
- * The longest wait for a completion.  $HODP_TIME_SCALE (set by the guest on
- * the KASAN/lockdep kernel, which runs the same work many times slower)
- * stretches it; it bounds a hang, it is no speed target.
+ * $HODP_TIME_SCALE: how many times slower than the stock kernel this one runs
+ * the same work (the guest sets it on the KASAN/lockdep kernel); 1 if unset.
  */
-static inline int poll_seconds(void)
+static inline int time_scale(void)
 {
 	const char *scale = getenv("HODP_TIME_SCALE");
 	int n = scale ? atoi(scale) : 1;
 
-	return POLL_SECONDS * (n > 0 ? n : 1);
+	return n > 0 ? n : 1;
+}
+
+/* The longest wait for a completion: it bounds a hang, it is no speed target. */
+static inline int poll_seconds(void)
+{
+	return POLL_SECONDS * time_scale();
 }
 
 /*
  * The RC ACK timeout exponent (4.096 us << it): 12 (17 ms), raised by the
- * log2 of $HODP_TIME_SCALE so that a machine that many times slower, where
+ * log2 of the time scale so that a machine that many times slower, where
  * hundreds of QPs queue behind each other, does not mistake its own
  * slowness for loss and spend its transport retries on it.
  */
@@ -43,7 +48,7 @@ static inline uint8_t ack_timeout(void)
 	uint8_t t = 12;
 	int n;
 
-	for (n = poll_seconds() / POLL_SECONDS - 1; n > 0; n >>= 1)
+	for (n = time_scale() - 1; n > 0; n >>= 1)
 		t++;
 	return t;
 }
