@@ -12,10 +12,20 @@
 
 unsigned long hodp_comp_timeout_jiffies(struct hodp_qp *qp)
 {
-	/* 4.096 µs * 2^timeout; 0 means wait forever. */
+	/* Time-outs in a row, with no progress between them. */
+	u32 late = qp->retry_cnt > qp->retry_left ? qp->retry_cnt - qp->retry_left : 0;
+
+	/*
+	 * 4.096 µs * 2^timeout, 0 meaning for ever; doubled for each time-out
+	 * in a row up to four times (IBA lets the timer run up to four times
+	 * its nominal value): a responder that is only busy, behind hundreds
+	 * of QPs, answers before the retries run out, and a dead one is still
+	 * found within 27 time-outs for retry_cnt 7 (8 without the doubling).
+	 */
 	if (!qp->timeout)
 		return MAX_JIFFY_OFFSET;
-	return max_t(unsigned long, 1, nsecs_to_jiffies(4096ULL << qp->timeout));
+	return max_t(unsigned long, 1,
+		     nsecs_to_jiffies((4096ULL << qp->timeout) << min(late, 2U)));
 }
 
 /* The IB RNR timer encoding (min_rnr_timer and the RNR NAK's AETH), in µs. */
@@ -108,6 +118,13 @@ static void hodp_comp_arm_timer(struct hodp_qp *qp)
 		hodp_comp_timer_set(qp, jiffies + hodp_comp_timeout_jiffies(qp));
 }
 
+void hodp_comp_keep_timer(struct hodp_qp *qp)
+{
+	if (qp->ibqp.qp_type == IB_QPT_RC && hodp_qp_state(qp) == IB_QPS_RTS && !qp->rnr_wait &&
+	    qp->timeout && qp->acked_psn != qp->req_psn && !timer_pending(&qp->retry_timer))
+		hodp_comp_timer_set(qp, jiffies + hodp_comp_timeout_jiffies(qp));
+}
+
 /* The oldest WQE with packets out (SENT, or partly sent), or NULL. */
 static struct hodp_swqe *hodp_comp_oldest(struct hodp_qp *qp, u32 *index)
 {
@@ -132,9 +149,14 @@ static void hodp_comp_ack(struct hodp_qp *qp, u32 psn)
 	u32 acked = hodp_psn_add(psn, 1);
 	u32 i;
 
-	/* Not sent yet, or older than what is already acknowledged: ignore. */
-	if (hodp_psn_diff(psn, qp->req_psn) >= 0 ||
+	/* Never sent, or older than what is already acknowledged: ignore. */
+	if (hodp_psn_diff(psn, qp->req_psn_max) >= 0 ||
 	    hodp_psn_diff(psn, qp->acked_psn) < 0)
+		return;
+	/* Sent before a rewind and not again yet: no need to. */
+	if (hodp_psn_diff(psn, qp->req_psn) >= 0)
+		hodp_req_skip(qp, psn);
+	if (hodp_psn_diff(psn, qp->req_psn) >= 0)
 		return;
 
 	for (i = qp->sq_head; i != qp->sq_fetched; i++) {
@@ -278,9 +300,10 @@ static void hodp_comp_nak(struct hodp_qp *qp, u32 psn, u8 syndrome)
 
 	hodp_comp_ack(qp, hodp_psn_add(psn, HODP_PSN_MASK));
 	sw = hodp_comp_oldest(qp, &index);
+	/* Stale, or about a packet a rewind took back and not sent again yet. */
 	if (!sw || hodp_psn_diff(psn, sw->first_psn) < 0 ||
-	    hodp_psn_diff(psn, sw->last_psn) > 0)
-		return;	/* stale */
+	    hodp_psn_diff(psn, sw->last_psn) > 0 || hodp_psn_diff(psn, qp->req_psn) > 0)
+		return;
 
 	if ((syndrome & HODP_AETH_TYPE_MASK) == HODP_AETH_RNR_NAK) {
 		hodp_count(qp->hdev, HODP_CNT_RNR_NAKS_RCVD);

@@ -27,7 +27,7 @@ void hodp_qp_schedule(struct hodp_qp *qp)
 static void hodp_qp_run(struct work_struct *work)
 {
 	struct hodp_qp *qp = container_of(work, struct hodp_qp, work);
-	int budget = HODP_RUN_BUDGET;
+	int rounds = HODP_RUN_BUDGET;
 	struct sk_buff *skb;
 	bool more;
 	int n;
@@ -66,7 +66,8 @@ static void hodp_qp_run(struct work_struct *work)
 		more |= hodp_comp_run(qp);
 		more |= hodp_resp_run(qp);
 		more |= hodp_req_run(qp);
-	} while (more && --budget);
+	} while (more && --rounds);
+	hodp_comp_keep_timer(qp);
 
 	if (more || (!skb_queue_empty(&qp->rx) && !hodp_odp_waiting(&qp->rx_wait)))
 		hodp_qp_schedule(qp);
@@ -185,6 +186,7 @@ void hodp_engine_set_state(struct hodp_qp *qp, enum ib_qp_state next)
 	case IB_QPS_RTS:
 		qp->req_psn = qp->sq_psn;
 		qp->acked_psn = qp->sq_psn;
+		qp->req_psn_max = qp->sq_psn;
 		qp->retry_left = qp->retry_cnt;
 		qp->rnr_left = qp->rnr_retry;
 		hodp_set_state(qp, next);

@@ -41,6 +41,12 @@ bool hodp_req_run(struct hodp_qp *qp);
 bool hodp_opcode_valid(struct hodp_qp *qp, u32 opcode);
 /* Restart sending at @psn (go-back-N), from the WQE that holds it. */
 void hodp_req_rewind(struct hodp_qp *qp, u32 psn);
+/*
+ * The peer has every packet up to @psn, which a rewind put back among those
+ * to send: a coalesced ACK of duplicates tells of packets that arrived
+ * before the rewind.  Carry on after it, within the WQE being sent.
+ */
+void hodp_req_skip(struct hodp_qp *qp, u32 psn);
 
 /* hodp_comp.c */
 /*
@@ -54,6 +60,12 @@ void hodp_comp_flush(struct hodp_qp *qp);
 unsigned long hodp_comp_timeout_jiffies(struct hodp_qp *qp);
 /* (Re)arm the retry timer; a firing for an earlier deadline is then ignored. */
 void hodp_comp_timer_set(struct hodp_qp *qp, unsigned long expires);
+/*
+ * Packets out and no timer (an RNR wait ended, and the window held back the
+ * resend that would have armed it): arm it, or a lost ACK would leave the
+ * requester waiting for ever.
+ */
+void hodp_comp_keep_timer(struct hodp_qp *qp);
 
 /* hodp_resp.c */
 bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb);

@@ -118,6 +118,7 @@ struct hodp_qp {
 	u32 sq_next;		/* next WQE the requester starts or continues */
 	u32 sq_fetched;		/* WQEs copied from the ring */
 	u32 req_psn;		/* next PSN to send */
+	u32 req_psn_max;	/* the PSN after the furthest one sent, rewinds aside */
 	u32 acked_psn;		/* every PSN before this one is acknowledged */
 	u32 read_resp_psn;	/* next READ response PSN the completer expects */
 	u32 req_offset;		/* bytes of WQE sq_next already sent */
@@ -136,7 +137,7 @@ struct hodp_qp {
 	bool recv_active;	/* a multi-packet SEND is filling recv_wqe */
 	u32 recv_offset;
 	void *recv_wqe;		/* kernel copy of the receive WQE in use */
-	struct hodp_mr *write_mr;	/* multi-packet RDMA WRITE in progress */
+	u32 write_rkey;		/* multi-packet RDMA WRITE in progress (write_left) */
 	u64 write_va;
 	u32 write_left;
 	struct hodp_rd_res *rd_res;	/* max_dest_rd_atomic entries, used round robin */

@@ -70,12 +70,9 @@ static void hodp_resp_nak(struct hodp_qp *qp, u32 psn, u8 syndrome)
 	hodp_resp_send_ack(qp, HODP_ACKNOWLEDGE, psn, syndrome, 0);
 }
 
-/* Abandon a multi-packet WRITE: its MR may be deregistered from now on. */
+/* Abandon a multi-packet WRITE. */
 static void hodp_resp_drop_write(struct hodp_qp *qp)
 {
-	if (qp->write_mr)
-		hodp_mr_put(qp->write_mr);
-	qp->write_mr = NULL;
 	qp->write_left = 0;
 }
 
@@ -174,6 +171,7 @@ static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff 
 {
 	struct hodp_pkt *pkt = hodp_pkt(skb);
 	struct hodp_miss miss;
+	struct hodp_mr *mr;
 	int err;
 
 	if ((pkt->flags & HODP_F_FIRST) && !qp->rx_resume) {
@@ -181,20 +179,22 @@ static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff 
 		u64 va = be64_to_cpu(reth->va);
 		u32 len = be32_to_cpu(reth->len);
 
-		if (qp->write_mr || qp->write_left)
+		if (qp->write_left)
 			return HODP_RESP_NAK_INVALID;
 		if (!(qp->access_flags & IB_ACCESS_REMOTE_WRITE))
 			return HODP_RESP_NAK_ACCESS;
 		if (len) {
-			qp->write_mr = hodp_rkey_get(qp, be32_to_cpu(reth->rkey), va, len,
-						     IB_ACCESS_REMOTE_WRITE);
-			if (!qp->write_mr)
+			mr = hodp_rkey_get(qp, be32_to_cpu(reth->rkey), va, len,
+					   IB_ACCESS_REMOTE_WRITE);
+			if (!mr)
 				return HODP_RESP_NAK_ACCESS;
+			hodp_mr_put(mr);
 		}
+		qp->write_rkey = be32_to_cpu(reth->rkey);
 		qp->write_va = va;
 		qp->write_left = len;
 		qp->recv_offset = len;	/* byte_len of a WRITE with immediate */
-	} else if (!qp->write_mr) {
+	} else if (!qp->write_left) {
 		return HODP_RESP_NAK_INVALID;
 	}
 	if (pkt->paylen > qp->write_left || !hodp_pkt_size_ok(pkt, qp->mtu) ||
@@ -210,8 +210,17 @@ static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff 
 	}
 
 	if (pkt->paylen) {
-		err = hodp_mr_copy(qp->write_mr, qp->write_va, HODP_XFER_SKB(skb, pkt->hdr_len),
+		/*
+		 * Looked up again for each packet: a message its requester never
+		 * finishes must not keep the MR from being deregistered.
+		 */
+		mr = hodp_rkey_get(qp, qp->write_rkey, qp->write_va, pkt->paylen,
+				   IB_ACCESS_REMOTE_WRITE);
+		if (!mr)
+			return HODP_RESP_NAK_ACCESS;
+		err = hodp_mr_copy(mr, qp->write_va, HODP_XFER_SKB(skb, pkt->hdr_len),
 				   pkt->paylen, HODP_TO_MR, &miss);
+		hodp_mr_put(mr);
 		if (hodp_resp_park(qp, err, &miss))
 			return HODP_RESP_PARKED;
 		if (err)
@@ -607,8 +616,7 @@ static bool hodp_resp_uc_sync(struct hodp_qp *qp, struct hodp_pkt *pkt)
 		hodp_resp_drop_write(qp);
 		qp->resp_psn = pkt->psn;
 	}
-	return (pkt->flags & HODP_F_FIRST) || qp->recv_active || qp->write_mr ||
-	       qp->write_left;
+	return (pkt->flags & HODP_F_FIRST) || qp->recv_active || qp->write_left;
 }
 
 bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)

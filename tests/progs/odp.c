@@ -10,6 +10,7 @@
  * are checked too.  One TAP line per case.
  */
 #define _GNU_SOURCE
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 
@@ -284,6 +285,46 @@ static bool t_munmap(bool remote)
 	return ok;
 }
 
+static void dereg_hung(int sig)
+{
+	(void)sig;
+	printf("not ok - ibv_dereg_mr of a half-written target hung\n");
+	_exit(1);
+}
+
+/*
+ * A WRITE whose source turns PROT_NONE past its first trains fails on the
+ * requester, leaving the responder in the middle of the message: the
+ * target's MR must still deregister at once (it used to wait for ever for
+ * the responder, which held the MR from one packet to the next).
+ */
+static bool t_half_written(void)
+{
+	const size_t len = 256u << 10;
+	uint8_t *src = map_anon(len), *dst = map_anon(len);
+	struct ibv_mr *smr = reg_odp(&a, src, len), *dmr = reg_odp(&b, dst, len);
+	int waited;
+	bool ok;
+
+	fill(src, len, 11);
+	CHECK(!mprotect(src + len / 2, len / 2, PROT_NONE), "mprotect");
+	ok = rdma(&a, IBV_WR_RDMA_WRITE, smr, src, dmr, dst, len, IBV_WC_LOC_PROT_ERR);
+	/* The first half reached the target: its pages were faulted in. */
+	for (waited = 0; mr_stat(b.dev, dmr, "pages_mapped") < 1 && waited < 100 * poll_seconds();
+	     waited++)
+		usleep(10000);
+	CHECK(mr_stat(b.dev, dmr, "pages_mapped") >= 1, "nothing reached the target");
+	signal(SIGALRM, dereg_hung);
+	alarm(poll_seconds());
+	CHECK(!ibv_dereg_mr(dmr), "ibv_dereg_mr: %s", strerror(errno));
+	alarm(0);
+	ibv_dereg_mr(smr);
+	munmap(src, len);
+	munmap(dst, len);
+	pair_reset();
+	return ok;
+}
+
 /* A read-only target refuses an inbound write, after serving a READ. */
 static bool t_mprotect(void)
 {
@@ -496,6 +537,8 @@ int main(int argc, char **argv)
 	report(t_atomics(), "%s odp fetch-and-add and compare-and-swap", label);
 	report(t_munmap(true), "%s odp target unmapped: remote access error", label);
 	report(t_munmap(false), "%s odp source unmapped: local protection error", label);
+	report(t_half_written(), "%s odp WRITE failing half-way: the target MR deregisters at once",
+	       label);
 	report(t_mprotect(), "%s odp read-only target: READ works, WRITE remote access error",
 	       label);
 	report(t_fork(), "%s odp fork with copy-on-write during RDMA writes", label);
