@@ -149,14 +149,9 @@ static void hodp_comp_ack(struct hodp_qp *qp, u32 psn)
 	u32 acked = hodp_psn_add(psn, 1);
 	u32 i;
 
-	/* Never sent, or older than what is already acknowledged: ignore. */
-	if (hodp_psn_diff(psn, qp->req_psn_max) >= 0 ||
+	/* Not sent yet, or older than what is already acknowledged: ignore. */
+	if (hodp_psn_diff(psn, qp->req_psn) >= 0 ||
 	    hodp_psn_diff(psn, qp->acked_psn) < 0)
-		return;
-	/* Sent before a rewind and not again yet: no need to. */
-	if (hodp_psn_diff(psn, qp->req_psn) >= 0)
-		hodp_req_skip(qp, psn);
-	if (hodp_psn_diff(psn, qp->req_psn) >= 0)
 		return;
 
 	for (i = qp->sq_head; i != qp->sq_fetched; i++) {
@@ -300,10 +295,9 @@ static void hodp_comp_nak(struct hodp_qp *qp, u32 psn, u8 syndrome)
 
 	hodp_comp_ack(qp, hodp_psn_add(psn, HODP_PSN_MASK));
 	sw = hodp_comp_oldest(qp, &index);
-	/* Stale, or about a packet a rewind took back and not sent again yet. */
 	if (!sw || hodp_psn_diff(psn, sw->first_psn) < 0 ||
-	    hodp_psn_diff(psn, sw->last_psn) > 0 || hodp_psn_diff(psn, qp->req_psn) > 0)
-		return;
+	    hodp_psn_diff(psn, sw->last_psn) > 0)
+		return;	/* stale */
 
 	if ((syndrome & HODP_AETH_TYPE_MASK) == HODP_AETH_RNR_NAK) {
 		hodp_count(qp->hdev, HODP_CNT_RNR_NAKS_RCVD);

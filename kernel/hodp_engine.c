@@ -186,7 +186,6 @@ void hodp_engine_set_state(struct hodp_qp *qp, enum ib_qp_state next)
 	case IB_QPS_RTS:
 		qp->req_psn = qp->sq_psn;
 		qp->acked_psn = qp->sq_psn;
-		qp->req_psn_max = qp->sq_psn;
 		qp->retry_left = qp->retry_cnt;
 		qp->rnr_left = qp->rnr_retry;
 		hodp_set_state(qp, next);

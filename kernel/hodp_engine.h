@@ -41,12 +41,6 @@ bool hodp_req_run(struct hodp_qp *qp);
 bool hodp_opcode_valid(struct hodp_qp *qp, u32 opcode);
 /* Restart sending at @psn (go-back-N), from the WQE that holds it. */
 void hodp_req_rewind(struct hodp_qp *qp, u32 psn);
-/*
- * The peer has every packet up to @psn, which a rewind put back among those
- * to send: a coalesced ACK of duplicates tells of packets that arrived
- * before the rewind.  Carry on after it, within the WQE being sent.
- */
-void hodp_req_skip(struct hodp_qp *qp, u32 psn);
 
 /* hodp_comp.c */
 /*

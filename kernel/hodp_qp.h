@@ -118,7 +118,6 @@ struct hodp_qp {
 	u32 sq_next;		/* next WQE the requester starts or continues */
 	u32 sq_fetched;		/* WQEs copied from the ring */
 	u32 req_psn;		/* next PSN to send */
-	u32 req_psn_max;	/* the PSN after the furthest one sent, rewinds aside */
 	u32 acked_psn;		/* every PSN before this one is acknowledged */
 	u32 read_resp_psn;	/* next READ response PSN the completer expects */
 	u32 req_offset;		/* bytes of WQE sq_next already sent */

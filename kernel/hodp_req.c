@@ -426,8 +426,6 @@ again:
 	qp->req_psn = hodp_psn_add(qp->req_psn, wqe->opcode == IB_WR_RDMA_READ ?
 				   sw->npkts - rel : npkts);
 	qp->req_offset += paylen;
-	if (hodp_psn_diff(qp->req_psn, qp->req_psn_max) > 0)
-		qp->req_psn_max = qp->req_psn;
 	if (last || wqe->opcode == IB_WR_RDMA_READ) {
 		qp->req_offset = 0;
 		qp->sq_next++;
@@ -469,23 +467,6 @@ bool hodp_req_run(struct hodp_qp *qp)
 		return true;
 	}
 	return n > 0;
-}
-
-void hodp_req_skip(struct hodp_qp *qp, u32 psn)
-{
-	struct hodp_swqe *sw = hodp_sq_state(qp, qp->sq_next);
-
-	if (qp->sq_next == qp->sq_fetched || sw->state != HODP_SWQE_SENDING || sw->rd_atomic ||
-	    hodp_psn_diff(psn, qp->req_psn) < 0 || hodp_psn_diff(psn, sw->last_psn) > 0)
-		return;
-	qp->req_psn = hodp_psn_add(psn, 1);
-	if (psn == sw->last_psn) {
-		sw->state = HODP_SWQE_SENT;
-		qp->sq_next++;
-		qp->req_offset = 0;
-	} else {
-		qp->req_offset = hodp_psn_diff(qp->req_psn, sw->first_psn) * qp->mtu;
-	}
 }
 
 void hodp_req_rewind(struct hodp_qp *qp, u32 psn)
