@@ -169,9 +169,10 @@ static enum hodp_resp_result hodp_resp_send(struct hodp_qp *qp, struct sk_buff *
 
 static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff *skb)
 {
+	enum hodp_resp_result res = HODP_RESP_OK;
 	struct hodp_pkt *pkt = hodp_pkt(skb);
+	struct hodp_mr *mr = NULL;
 	struct hodp_miss miss;
-	struct hodp_mr *mr;
 	int err;
 
 	if ((pkt->flags & HODP_F_FIRST) && !qp->rx_resume) {
@@ -188,7 +189,6 @@ static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff 
 					   IB_ACCESS_REMOTE_WRITE);
 			if (!mr)
 				return HODP_RESP_NAK_ACCESS;
-			hodp_mr_put(mr);
 		}
 		qp->write_rkey = be32_to_cpu(reth->rkey);
 		qp->write_va = va;
@@ -198,33 +198,43 @@ static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff 
 		return HODP_RESP_NAK_INVALID;
 	}
 	if (pkt->paylen > qp->write_left || !hodp_pkt_size_ok(pkt, qp->mtu) ||
-	    ((pkt->flags & HODP_F_LAST) && pkt->paylen != qp->write_left))
-		return HODP_RESP_NAK_INVALID;
+	    ((pkt->flags & HODP_F_LAST) && pkt->paylen != qp->write_left)) {
+		res = HODP_RESP_NAK_INVALID;
+		goto out;
+	}
 
 	/* An immediate needs a receive WQE: take it before any byte lands. */
 	if ((pkt->flags & HODP_F_IMM) && !qp->rx_resume && !hodp_recv_fetch(qp)) {
 		/* The retry starts this message over if this packet began it. */
 		if (pkt->flags & HODP_F_FIRST)
 			hodp_resp_drop_write(qp);
-		return HODP_RESP_RNR;
+		res = HODP_RESP_RNR;
+		goto out;
 	}
 
 	if (pkt->paylen) {
 		/*
-		 * Looked up again for each packet: a message its requester never
-		 * finishes must not keep the MR from being deregistered.
+		 * The MR is held for one packet and looked up again for the
+		 * next: a message its requester never finishes must not keep it
+		 * from being deregistered.
 		 */
-		mr = hodp_rkey_get(qp, qp->write_rkey, qp->write_va, pkt->paylen,
-				   IB_ACCESS_REMOTE_WRITE);
 		if (!mr)
-			return HODP_RESP_NAK_ACCESS;
+			mr = hodp_rkey_get(qp, qp->write_rkey, qp->write_va, pkt->paylen,
+					   IB_ACCESS_REMOTE_WRITE);
+		if (!mr) {
+			res = HODP_RESP_NAK_ACCESS;
+			goto out;
+		}
 		err = hodp_mr_copy(mr, qp->write_va, HODP_XFER_SKB(skb, pkt->hdr_len),
 				   pkt->paylen, HODP_TO_MR, &miss);
-		hodp_mr_put(mr);
-		if (hodp_resp_park(qp, err, &miss))
-			return HODP_RESP_PARKED;
-		if (err)
-			return HODP_RESP_NAK_ACCESS;
+		if (hodp_resp_park(qp, err, &miss)) {
+			res = HODP_RESP_PARKED;
+			goto out;
+		}
+		if (err) {
+			res = HODP_RESP_NAK_ACCESS;
+			goto out;
+		}
 	}
 	qp->write_va += pkt->paylen;
 	qp->write_left -= pkt->paylen;
@@ -235,7 +245,10 @@ static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff 
 			hodp_resp_complete_recv(qp, skb, IB_WC_SUCCESS, IB_WC_RECV_RDMA_WITH_IMM,
 						qp->recv_offset);
 	}
-	return HODP_RESP_OK;
+out:
+	if (mr)
+		hodp_mr_put(mr);
+	return res;
 }
 
 /* Send the next response packet (or train) of the READ being answered. */

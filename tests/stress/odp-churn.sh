@@ -27,8 +27,9 @@ echo madvise > /sys/kernel/mm/transparent_hugepage/enabled
 # Migration here is move_pages() of the churn thread.  Automatic NUMA
 # balancing unmaps every page of every ODP MR each scan period on top of it:
 # odp_many's 200 QP pairs across the veth then run out of transport retries
-# (2 runs of 2; 0 of 2 without it) - an open weakness of go-back-N after
-# drops, in docs/odp.md, not something this suite should trip over at random.
+# (2 runs of 2; 0 of 2 without it, at the suites' 17 ms ACK time-out):
+# queueing taken for loss, docs/odp.md (Faults), not something this suite
+# should trip over at random.
 echo 0 > /proc/sys/kernel/numa_balancing
 
 # Faults that failed, by errno, after each run: the chaos half's are
