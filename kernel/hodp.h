@@ -12,6 +12,8 @@
 
 #include "hodp_stats.h"
 
+struct dentry;
+
 #define HODP_LINK_TYPE		"hodp"
 #define HODP_VENDOR_ID		0xffffff	/* no OUI: a software device */
 #define HODP_VENDOR_PART_ID	0x0d9
@@ -65,6 +67,7 @@ struct hodp_dev {
 	u32 num_mcast_groups;
 
 	atomic64_t counters[HODP_CNT_NUM];
+	struct dentry *debugfs;		/* hodp/<name>/ */
 };
 
 struct hodp_ucontext {
@@ -117,9 +120,14 @@ void hodp_engine_exit(void);
 /* hodp_net.c: a RoCEv2 packet (data at the IP header) arrived for @hdev. */
 void hodp_rcv(struct hodp_dev *hdev, struct sk_buff *skb, bool local);
 
+/* hodp_debugfs.c: hodp/ in debugfs, and hodp/<device>/qps */
+void hodp_debugfs_init(void);
+void hodp_debugfs_exit(void);
+void hodp_debugfs_dev_add(struct hodp_dev *hdev);
+void hodp_debugfs_dev_del(struct hodp_dev *hdev);
+
 /* hodp_inject.c */
-void hodp_inject_init(void);
-void hodp_inject_exit(void);
+void hodp_inject_init(struct dentry *root);
 bool hodp_inject_local_drop(void);
 
 /* hodp_ucontext.c */

@@ -120,6 +120,7 @@ static void hodp_dealloc_driver(struct ib_device *ibdev)
 {
 	struct hodp_dev *hdev = to_hdev(ibdev);
 
+	hodp_debugfs_dev_del(hdev);
 	hodp_net_detach(hdev);
 	hodp_odp_dev_fini(hdev);
 	hodp_mcast_cleanup(hdev);
@@ -325,6 +326,7 @@ int hodp_device_add(const char *ibdev_name, struct net_device *ndev)
 	err = ib_register_device(ibdev, ibdev_name, NULL);
 	if (err)
 		goto err_dealloc;
+	hodp_debugfs_dev_add(hdev);
 	return 0;
 
 err_dealloc:

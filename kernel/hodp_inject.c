@@ -13,7 +13,6 @@
 
 #include "hodp.h"
 
-static struct dentry *hodp_debugfs;
 static u32 hodp_local_drop_every;
 
 bool hodp_inject_local_drop(void)
@@ -23,13 +22,7 @@ bool hodp_inject_local_drop(void)
 	return every && !get_random_u32_below(every);
 }
 
-void hodp_inject_init(void)
+void hodp_inject_init(struct dentry *root)
 {
-	hodp_debugfs = debugfs_create_dir("hodp", NULL);
-	debugfs_create_u32("local_drop_every", 0600, hodp_debugfs, &hodp_local_drop_every);
-}
-
-void hodp_inject_exit(void)
-{
-	debugfs_remove_recursive(hodp_debugfs);
+	debugfs_create_u32("local_drop_every", 0600, root, &hodp_local_drop_every);
 }

@@ -132,7 +132,7 @@ static int __init hodp_init(void)
 	if (err)
 		goto err_odp;
 
-	hodp_inject_init();
+	hodp_debugfs_init();
 	rdma_link_register(&hodp_link_ops);
 	pr_info("loaded\n");
 	return 0;
@@ -152,7 +152,7 @@ static void __exit hodp_exit(void)
 	rdma_link_unregister(&hodp_link_ops);
 	hodp_device_remove_all();
 	unregister_netdevice_notifier(&hodp_netdev_notifier);
-	hodp_inject_exit();
+	hodp_debugfs_exit();
 	hodp_odp_wq_exit();
 	hodp_engine_exit();
 	hodp_pkt_exit();

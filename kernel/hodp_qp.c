@@ -383,6 +383,22 @@ struct hodp_qp *hodp_qp_get(struct hodp_dev *hdev, u32 qpn)
 	return qp;
 }
 
+/* The live QP numbered *@qpn or the next one above, referenced (*@qpn moved to it); or NULL. */
+struct hodp_qp *hodp_qp_get_next(struct hodp_dev *hdev, unsigned long *qpn)
+{
+	struct hodp_qp *qp;
+
+	rcu_read_lock();
+	for (;;) {
+		qp = xa_find(&hdev->qp_xa, qpn, ULONG_MAX, XA_PRESENT);
+		if (!qp || refcount_inc_not_zero(&qp->refs))
+			break;
+		(*qpn)++;	/* being destroyed */
+	}
+	rcu_read_unlock();
+	return qp;
+}
+
 void hodp_qp_put(struct hodp_qp *qp)
 {
 	if (refcount_dec_and_test(&qp->refs))

@@ -185,6 +185,7 @@ int hodp_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 		   const struct ib_recv_wr **bad_wr);
 
 struct hodp_qp *hodp_qp_get(struct hodp_dev *hdev, u32 qpn);
+struct hodp_qp *hodp_qp_get_next(struct hodp_dev *hdev, unsigned long *qpn);
 void hodp_qp_put(struct hodp_qp *qp);
 void hodp_qp_schedule(struct hodp_qp *qp);
 

@@ -4,6 +4,7 @@
 #define HODP_TEST_COMMON_H
 
 #include <errno.h>
+#include <glob.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -123,9 +124,40 @@ static inline bool poll_one_for(struct ibv_cq *cq, struct ibv_wc *wc, double sec
 	}
 }
 
+/*
+ * Every hodp device's QPs as the engine sees them (debugfs hodp/DEV/qps),
+ * as "#" lines: printed when a completion never came, while the QPs that
+ * owe it still exist.
+ */
+static inline void show_engine_state(void)
+{
+	char line[512];
+	glob_t g;
+	size_t i;
+	FILE *f;
+
+	if (glob("/sys/kernel/debug/hodp/*/qps", 0, NULL, &g))
+		return;
+	for (i = 0; i < g.gl_pathc; i++) {
+		f = fopen(g.gl_pathv[i], "r");
+		if (!f)
+			continue;
+		printf("#   %s:\n", g.gl_pathv[i]);
+		while (fgets(line, sizeof(line), f))
+			printf("#     %s", line);
+		fclose(f);
+	}
+	fflush(stdout);
+	globfree(&g);
+}
+
+/* Wait up to poll_seconds() for one completion; a time-out shows the engine's state. */
 static inline bool poll_one(struct ibv_cq *cq, struct ibv_wc *wc)
 {
-	return poll_one_for(cq, wc, poll_seconds());
+	if (poll_one_for(cq, wc, poll_seconds()))
+		return true;
+	show_engine_state();
+	return false;
 }
 
 /*

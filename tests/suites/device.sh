@@ -64,6 +64,16 @@ check_fails "a name without the hodp prefix is refused" "invalid argument" \
 check "no device was left behind by the refused links" \
 	bash -c "! ibv_devices | grep -qE 'hodp9|foo0'"
 
+# The engine's state per QP in debugfs (what a test prints when a
+# completion never comes) lists QPs while they live.
+qps=/sys/kernel/debug/hodp/hodp0/qps
+ibv_rc_pingpong -d hodp0 -g 1 > /dev/null 2>&1 &
+pp=$!
+check "debugfs hodp0/qps shows a waiting RC QP" wait_for 10 grep -q ' RC INIT ' $qps
+kill $pp
+wait $pp 2>/dev/null
+check "and no longer once it is destroyed" wait_for 10 bash -c "! grep -q ' RC ' $qps"
+
 # A second device and its deletion.
 check "hodp1 on veth1" rdma link add hodp1 type hodp netdev veth1
 check "hodp1 is listed and active" wait_for 10 port_state PORT_ACTIVE hodp1
@@ -72,6 +82,8 @@ check "rdma link delete hodp1" rdma link delete hodp1
 check "hodp1 is gone" wait_for 10 not_listed hodp1
 check "hodp1 can be created again" rdma link add hodp1 type hodp netdev veth1
 check "deleted again" rdma link delete hodp1
+check "its debugfs directory went with it" \
+	bash -c "test -d /sys/kernel/debug/hodp && test ! -e /sys/kernel/debug/hodp/hodp1"
 
 # Deleting the netdev takes its device along.
 ip link add vethx0 type veth peer name vethx1
@@ -84,6 +96,7 @@ check "deleting the netdev removes hodp2" wait_for 10 not_listed hodp2
 rdma link add hodp1 type hodp netdev veth1
 check "rmmod hodp with two devices present" rmmod hodp
 check "no hodp device survives rmmod" bash -c "! rdma link show | grep -q hodp"
+check "nor hodp's debugfs directory" test ! -e /sys/kernel/debug/hodp
 check "rdma link add autoloads hodp.ko" rdma link add hodp0 type hodp netdev veth0
 check "reloaded hodp0 gets its GID back" wait_for 10 has_gid "::ffff:10.99.0.1"
 check "PDs work after the reload" $bin/pd_basic hodp0
