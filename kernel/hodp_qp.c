@@ -72,6 +72,20 @@ static int hodp_qp_alloc_qpn(struct hodp_dev *hdev, struct hodp_qp *qp, enum ib_
 	return 0;
 }
 
+/*
+ * Take a QP out of the lookups by number: no new ones; then no holder of
+ * one (a packet being queued, a debugfs reader) is left; then the engine
+ * stops and drops what was queued.
+ */
+static void hodp_qp_unpublish(struct hodp_qp *qp)
+{
+	xa_erase(&qp->hdev->qp_xa, qp->ibqp.qp_num);
+	hodp_qp_put(qp);
+	wait_for_completion(&qp->released);
+	synchronize_rcu();
+	hodp_engine_stop_qp(qp);
+}
+
 int hodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init, struct ib_udata *udata)
 {
 	struct hodp_dev *hdev = to_hdev(ibqp->device);
@@ -160,8 +174,8 @@ int hodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init, struct ib_u
 	return 0;
 
 err_qpn:
+	hodp_qp_unpublish(qp);
 	hodp_cq_detach_qp(qp);
-	xa_erase(&hdev->qp_xa, ibqp->qp_num);
 err_engine:
 	hodp_engine_free_qp(qp);
 err_rq:
@@ -353,15 +367,7 @@ int hodp_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	struct hodp_qp *qp = to_hqp(ibqp);
 	struct hodp_dev *hdev = qp->hdev;
 
-	/*
-	 * No new lookups; then no lookup holder can still queue a packet;
-	 * then the engine stops and drops what was queued.
-	 */
-	xa_erase(&hdev->qp_xa, ibqp->qp_num);
-	hodp_qp_put(qp);
-	wait_for_completion(&qp->released);
-	synchronize_rcu();
-	hodp_engine_stop_qp(qp);
+	hodp_qp_unpublish(qp);
 	hodp_cq_detach_qp(qp);
 
 	hodp_engine_free_qp(qp);
