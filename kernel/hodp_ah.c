@@ -72,6 +72,9 @@ int hodp_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init, struct ib
 
 err_erase:
 	xa_erase(&hdev->ah_xa, ah->ah_num);
+	/* Published: a lookup may still be reading it, as after destroy. */
+	kfree_rcu(entry, rcu);
+	return err;
 err_free:
 	kfree(entry);
 	return err;
