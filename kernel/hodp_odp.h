@@ -67,6 +67,9 @@ struct hodp_odp {
 	/* Guards the table and every access to the pages it points at. */
 	struct mutex lock;
 	struct xarray chunks;		/* user page number >> CHUNK_SHIFT -> chunk */
+	/* The chunk the data path used last (index, chunk), under lock. */
+	unsigned long hot_index;
+	struct hodp_odp_chunk *hot_chunk;
 	u64 npages;			/* entries mapped, under lock */
 	bool is_child;
 };

@@ -132,36 +132,32 @@ static void hodp_odp_miss(struct hodp_mr *mr, u64 iova, u32 len, bool write,
 }
 
 /*
- * The chunk a walk over the table looked up last: a copy across pages looks
- * each chunk up once (chunks live as long as their table).
- */
-struct hodp_odp_cursor {
-	unsigned long index;
-	struct hodp_odp_chunk *chunk;
-};
-
-/*
  * The kernel address of user address @addr if its entry grants @write, and
- * in *@span how many bytes from there the same mapping covers.
+ * in *@span how many bytes from there the same mapping covers.  Under the
+ * lock.  A responder copies one packet at a time, so the chunk used last is
+ * kept: chunks live as long as their table, and most packets find theirs
+ * without an xarray walk.
  */
-static void *hodp_odp_kaddr(struct hodp_odp *odp, unsigned long addr, bool write, u64 *span,
-			    struct hodp_odp_cursor *cur)
+static inline void *hodp_odp_kaddr(struct hodp_odp *odp, unsigned long addr, bool write,
+				   u64 *span)
 {
-	unsigned long page = addr >> PAGE_SHIFT;
+	unsigned long page = addr >> PAGE_SHIFT, index = page >> HODP_ODP_CHUNK_SHIFT;
 	unsigned int order;
-	u64 entry = 0, size;
+	u64 entry, size;
 
-	if (!cur->chunk || cur->index != page >> HODP_ODP_CHUNK_SHIFT) {
-		cur->index = page >> HODP_ODP_CHUNK_SHIFT;
-		cur->chunk = xa_load(&odp->chunks, cur->index);
+	if (unlikely(!odp->hot_chunk || odp->hot_index != index)) {
+		struct hodp_odp_chunk *chunk = xa_load(&odp->chunks, index);
+
+		if (!chunk)
+			return NULL;
+		odp->hot_index = index;
+		odp->hot_chunk = chunk;
 	}
-	if (cur->chunk)
-		entry = cur->chunk->entry[page & (HODP_ODP_CHUNK_PAGES - 1)];
-	order = (entry & HODP_ODP_ORDER_MASK) >> HODP_ODP_ORDER_SHIFT;
-	size = PAGE_SIZE << order;
-
+	entry = odp->hot_chunk->entry[page & (HODP_ODP_CHUNK_PAGES - 1)];
 	if (!(entry & HODP_ODP_READ) || (write && !(entry & HODP_ODP_WRITE)))
 		return NULL;
+	order = (entry & HODP_ODP_ORDER_MASK) >> HODP_ODP_ORDER_SHIFT;
+	size = PAGE_SIZE << order;
 	*span = size - (addr & (size - 1));
 	return (void *)(uintptr_t)(entry & PAGE_MASK) + offset_in_page(addr);
 }
@@ -175,7 +171,6 @@ int hodp_odp_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len, bo
 
 	while (len) {
 		struct hodp_odp *odp = hodp_odp_get(mr, addr, false);
-		struct hodp_odp_cursor cur = {};
 
 		if (!odp)
 			goto miss;
@@ -183,7 +178,7 @@ int hodp_odp_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len, bo
 		mutex_lock(&odp->lock);
 		while (len && addr < odp->end) {
 			u64 span;
-			void *va = hodp_odp_kaddr(odp, addr, to_mr, &span, &cur);
+			void *va = hodp_odp_kaddr(odp, addr, to_mr, &span);
 			u32 chunk = min_t(u64, min_t(u64, len, span), odp->end - addr);
 
 			if (!va) {
@@ -217,12 +212,11 @@ void *hodp_odp_lock_u64(struct hodp_mr *mr, u64 iova, struct hodp_odp **locked,
 	unsigned long addr = hodp_odp_addr(mr, iova);
 	struct hodp_odp *odp = hodp_odp_get(mr, addr, false);
 	void *va = NULL;
-	struct hodp_odp_cursor cur = {};
 	u64 span;
 
 	if (odp) {
 		mutex_lock(&odp->lock);
-		va = hodp_odp_kaddr(odp, addr, true, &span, &cur);
+		va = hodp_odp_kaddr(odp, addr, true, &span);
 		if (va) {
 			*locked = odp;
 			return va;

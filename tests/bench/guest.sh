@@ -78,6 +78,26 @@ for tool in ib_write_bw ib_read_bw ib_send_bw; do
 	done
 done
 
+# The same comparison with everything but the kind of MR held fixed
+# (tests/bench/odp_ab.c): one process, the same pages under a pinned and an
+# ODP MR, rounds alternating; with the engine's workers on vCPU 1 and the
+# program on vCPU 0 so that its polling does not take the engine's CPU.
+# Rows "ab PAGES OP MODE ROUND MIBS".
+cpumask=/sys/devices/virtual/workqueue/cpumask
+saved_mask=$(cat $cpumask)
+pin=()
+if [ "$(nproc)" -ge 2 ]; then
+	echo 2 > $cpumask
+	pin=(taskset -c 0)
+fi
+for pages in 4k thp; do
+	note "ODP against pinned on the same pages ($pages)"
+	"${pin[@]}" $bin/odp_ab hodp0 $pages 7 2 > $out/ab-$pages.txt 2>&1 ||
+		echo "ab_error $pages $(tail -1 $out/ab-$pages.txt)" >> $raw
+	sed -n "s/^ab /ab $pages /p" $out/ab-$pages.txt >> $raw
+done
+echo "$saved_mask" > $cpumask
+
 note "rxe0 first touch"
 $bin/odp_costs rxe0 basic > $out/rxe-costs.txt 2>&1 ||
 	echo "rxe_error $(grep -vE '^(first_touch|steady) ' $out/rxe-costs.txt | tail -1)" >> $raw
