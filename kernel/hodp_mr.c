@@ -330,11 +330,20 @@ int hodp_mr_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len,
 
 	off = iova - mr->iova + mr->offset;
 	while (len) {
-		struct page *page = mr->pages[off >> PAGE_SHIFT];
+		unsigned long i = off >> PAGE_SHIFT, n;
+		struct page *page = mr->pages[i];
 		unsigned int pgoff = offset_in_page(off);
 		u32 chunk = min_t(u32, len, PAGE_SIZE - pgoff);
-		void *va = kmap_local_page(page);
+		void *va;
 
+		/*
+		 * Pages that follow each other in memory (a huge page's) go in one
+		 * call: without highmem the kernel maps them contiguously too.
+		 */
+		for (n = 1; !IS_ENABLED(CONFIG_HIGHMEM) && chunk < len &&
+		     page_to_pfn(mr->pages[i + n]) == page_to_pfn(page) + n; n++)
+			chunk = min_t(u32, len, chunk + PAGE_SIZE);
+		va = kmap_local_page(page);
 		err = hodp_xfer(x, va + pgoff, chunk, dir);
 		kunmap_local(va);
 		if (err)

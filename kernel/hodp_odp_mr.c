@@ -131,35 +131,54 @@ static void hodp_odp_miss(struct hodp_mr *mr, u64 iova, u32 len, bool write,
 	*miss = (struct hodp_miss) { .mr = mr, .iova = iova, .len = len, .write = write };
 }
 
+/* Whether table entry @entry grants the access: read, and write if @write. */
+static inline bool hodp_odp_grants(u64 entry, bool write)
+{
+	return (entry & HODP_ODP_READ) && (!write || (entry & HODP_ODP_WRITE));
+}
+
 /*
  * The kernel address of user address @addr if its entry grants @write, and
- * in *@span how many bytes from there the same mapping covers.  Under the
- * lock.  A responder copies one packet at a time, so the chunk used last is
- * kept: chunks live as long as their table, and most packets find theirs
- * without an xarray walk.
+ * in *@span how many bytes from there, up to @want at least, pages that
+ * follow each other in memory cover (a huge page's, or neighbours): one copy
+ * call for them.  Under the lock.  A responder copies one packet at a time,
+ * so the chunk used last is kept: chunks live as long as their table, and
+ * most packets find theirs without an xarray walk.
  */
 static inline void *hodp_odp_kaddr(struct hodp_odp *odp, unsigned long addr, bool write,
-				   u64 *span)
+				   u64 want, u64 *span)
 {
 	unsigned long page = addr >> PAGE_SHIFT, index = page >> HODP_ODP_CHUNK_SHIFT;
+	struct hodp_odp_chunk *chunk = odp->hot_chunk;
 	unsigned int order;
 	u64 entry, size;
+	void *va;
 
-	if (unlikely(!odp->hot_chunk || odp->hot_index != index)) {
-		struct hodp_odp_chunk *chunk = xa_load(&odp->chunks, index);
-
+	if (unlikely(!chunk || odp->hot_index != index)) {
+		chunk = xa_load(&odp->chunks, index);
 		if (!chunk)
 			return NULL;
 		odp->hot_index = index;
 		odp->hot_chunk = chunk;
 	}
-	entry = odp->hot_chunk->entry[page & (HODP_ODP_CHUNK_PAGES - 1)];
-	if (!(entry & HODP_ODP_READ) || (write && !(entry & HODP_ODP_WRITE)))
+	entry = chunk->entry[page & (HODP_ODP_CHUNK_PAGES - 1)];
+	if (!hodp_odp_grants(entry, write))
 		return NULL;
 	order = (entry & HODP_ODP_ORDER_MASK) >> HODP_ODP_ORDER_SHIFT;
 	size = PAGE_SIZE << order;
 	*span = size - (addr & (size - 1));
-	return (void *)(uintptr_t)(entry & PAGE_MASK) + offset_in_page(addr);
+	va = (void *)(uintptr_t)(entry & PAGE_MASK) + offset_in_page(addr);
+	while (*span < want) {
+		unsigned long next = (addr + *span) >> PAGE_SHIFT;
+
+		if (next >> HODP_ODP_CHUNK_SHIFT != index)
+			break;
+		entry = chunk->entry[next & (HODP_ODP_CHUNK_PAGES - 1)];
+		if (!hodp_odp_grants(entry, write) || (entry & PAGE_MASK) != (uintptr_t)va + *span)
+			break;
+		*span += PAGE_SIZE;
+	}
+	return va;
 }
 
 int hodp_odp_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len, bool to_mr,
@@ -178,7 +197,7 @@ int hodp_odp_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len, bo
 		mutex_lock(&odp->lock);
 		while (len && addr < odp->end) {
 			u64 span;
-			void *va = hodp_odp_kaddr(odp, addr, to_mr, &span);
+			void *va = hodp_odp_kaddr(odp, addr, to_mr, len, &span);
 			u32 chunk = min_t(u64, min_t(u64, len, span), odp->end - addr);
 
 			if (!va) {
@@ -216,7 +235,7 @@ void *hodp_odp_lock_u64(struct hodp_mr *mr, u64 iova, struct hodp_odp **locked,
 
 	if (odp) {
 		mutex_lock(&odp->lock);
-		va = hodp_odp_kaddr(odp, addr, true, &span);
+		va = hodp_odp_kaddr(odp, addr, true, sizeof(u64), &span);
 		if (va) {
 			*locked = odp;
 			return va;

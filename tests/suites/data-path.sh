@@ -17,6 +17,7 @@ wait_for 10 grep -q "fd00:0099:0000:0000:0000:0000:0000:0001" \
 	/sys/class/infiniband/hodp0/ports/1/gids/*
 
 run_xfer hodp0 hodp0 loopback
+run_xfer hodp0 hodp0 thp-loopback thp
 # Loopback packets and trains never meet netem: lose one in 7 of them, at
 # random, in hodp itself, and RC must still deliver every byte.
 mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
