@@ -32,4 +32,11 @@ check "the guest kernel log is left in build/vm/dmesg.log" \
 $run true >/dev/null
 check "the next clean run passes again" \
 	bash -c '! grep -q "hodp harness self-test report" build/vm/dmesg.log'
+HODP_VM_ALLOW_REPORTS='harness allowed' $run sh -c \
+	'echo "<4>WARNING: hodp harness allowed report" > /dev/kmsg' 2>/dev/null; rc=$?
+check "a report HODP_VM_ALLOW_REPORTS matches does not fail the run" test $rc -eq 0
+HODP_VM_ALLOW_REPORTS='harness allowed' $run sh -c \
+	'echo "<4>WARNING: hodp harness allowed report" > /dev/kmsg
+	 echo "<4>WARNING: hodp harness self-test report" > /dev/kmsg' 2>/dev/null; rc=$?
+check "a report it does not match still fails the run" test $rc -ne 0
 tap_done
