@@ -55,24 +55,14 @@ static uint8_t *buffer(bool thp)
 
 static void setup(const char *dev, bool thp)
 {
-	struct ibv_qp_init_attr init = { .qp_type = IBV_QPT_RC,
-					 .cap = { .max_send_wr = DEPTH, .max_recv_wr = DEPTH,
-						  .max_send_sge = 1, .max_recv_sge = 1 } };
 	struct ibv_context *ctx = open_device(dev);
-	union ibv_gid gid;
 	int m;
 
 	pd = ibv_alloc_pd(ctx);
 	cq = ibv_create_cq(ctx, 4 * DEPTH, NULL, NULL, 0);
-	if (!pd || !cq || ibv_query_gid(ctx, 1, GID_INDEX, &gid))
+	if (!pd || !cq)
 		die("setup: %s", strerror(errno));
-	init.send_cq = init.recv_cq = cq;
-	qa = ibv_create_qp(pd, &init);
-	qb = ibv_create_qp(pd, &init);
-	if (!qa || !qb || qp_to_init(qa) || qp_to_init(qb))
-		die("QPs: %s", strerror(errno));
-	qp_connect(qa, qb->qp_num, &gid, 7);
-	qp_connect(qb, qa->qp_num, &gid, 7);
+	rc_loopback_pair(pd, cq, DEPTH, &qa, &qb);
 
 	src = buffer(thp);
 	dst = buffer(thp);

@@ -50,23 +50,12 @@ static uint8_t *anon(size_t len, int advice)
 
 static void setup(const char *dev)
 {
-	struct ibv_qp_init_attr init = { .qp_type = IBV_QPT_RC,
-					 .cap = { .max_send_wr = 4, .max_recv_wr = 1,
-						  .max_send_sge = 1, .max_recv_sge = 1 } };
-	union ibv_gid gid;
-
 	ctx = open_device(dev);
 	pd = ibv_alloc_pd(ctx);
 	cq = ibv_create_cq(ctx, 8, NULL, NULL, 0);
-	if (!pd || !cq || ibv_query_gid(ctx, 1, GID_INDEX, &gid))
+	if (!pd || !cq)
 		die("setup: %s", strerror(errno));
-	init.send_cq = init.recv_cq = cq;
-	qa = ibv_create_qp(pd, &init);
-	qb = ibv_create_qp(pd, &init);
-	if (!qa || !qb || qp_to_init(qa) || qp_to_init(qb))
-		die("QPs: %s", strerror(errno));
-	qp_connect(qa, qb->qp_num, &gid, 7);
-	qp_connect(qb, qa->qp_num, &gid, 7);
+	rc_loopback_pair(pd, cq, 4, &qa, &qb);
 }
 
 static double write_us(struct ibv_mr *smr, void *src, struct ibv_mr *dmr, void *dst, size_t len)

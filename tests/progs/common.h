@@ -262,6 +262,28 @@ static inline void qp_connect(struct ibv_qp *qp, uint32_t dest_qpn, const union 
 		die("to RTS: %s", strerror(errno));
 }
 
+/*
+ * Two RC QPs of @pd on @cq, @depth work requests deep each way with one SGE,
+ * connected to each other in loopback; exits on failure.
+ */
+static inline void rc_loopback_pair(struct ibv_pd *pd, struct ibv_cq *cq, uint32_t depth,
+				    struct ibv_qp **a, struct ibv_qp **b)
+{
+	struct ibv_qp_init_attr init = { .send_cq = cq, .recv_cq = cq, .qp_type = IBV_QPT_RC,
+					 .cap = { .max_send_wr = depth, .max_recv_wr = depth,
+						  .max_send_sge = 1, .max_recv_sge = 1 } };
+	union ibv_gid gid;
+
+	if (ibv_query_gid(pd->context, 1, GID_INDEX, &gid))
+		die("ibv_query_gid: %s", strerror(errno));
+	*a = ibv_create_qp(pd, &init);
+	*b = ibv_create_qp(pd, &init);
+	if (!*a || !*b || qp_to_init(*a) || qp_to_init(*b))
+		die("QPs: %s", strerror(errno));
+	qp_connect(*a, (*b)->qp_num, &gid, 7);
+	qp_connect(*b, (*a)->qp_num, &gid, 7);
+}
+
 /* The QP's state as the device reports it, or -1. */
 static inline int qp_state(struct ibv_qp *qp)
 {
