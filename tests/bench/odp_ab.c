@@ -38,21 +38,6 @@ static struct ibv_qp *qa, *qb;
 static uint8_t *src, *dst;
 static struct ibv_mr *smr[NMODES], *dmr[NMODES];
 
-/* SLOTS MiB of anonymous memory, 2 MiB aligned so that THP can back all of it. */
-static uint8_t *buffer(bool thp)
-{
-	size_t len = SLOTS * MSG, huge = 2u << 20;
-	uint8_t *p = mmap(NULL, len + huge, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	p = (uint8_t *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
-	if (madvise(p, len, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
-		die("madvise: %s", strerror(errno));
-	return p;
-}
-
 static void setup(const char *dev, bool thp)
 {
 	struct ibv_context *ctx = open_device(dev);
@@ -64,8 +49,8 @@ static void setup(const char *dev, bool thp)
 		die("setup: %s", strerror(errno));
 	rc_loopback_pair(pd, cq, DEPTH, &qa, &qb);
 
-	src = buffer(thp);
-	dst = buffer(thp);
+	src = map_huge_aligned(SLOTS * MSG, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	dst = map_huge_aligned(SLOTS * MSG, thp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	for (size_t i = 0; i < SLOTS * MSG; i++)
 		src[i] = (uint8_t)(i * 7 + i / MSG);
 	memset(dst, 0, SLOTS * MSG);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <infiniband/verbs.h>
@@ -282,6 +283,45 @@ static inline void rc_loopback_pair(struct ibv_pd *pd, struct ibv_cq *cq, uint32
 		die("QPs: %s", strerror(errno));
 	qp_connect(*a, (*b)->qp_num, &gid, 7);
 	qp_connect(*b, (*a)->qp_num, &gid, 7);
+}
+
+#define THP_SIZE	(2ul << 20)
+
+/*
+ * @len bytes of private anonymous memory starting on a huge-page boundary
+ * (so that THP can back all of it), madvise()d with @advice; exits on failure.
+ */
+static inline uint8_t *map_huge_aligned(size_t len, int advice)
+{
+	uint8_t *p = mmap(NULL, len + THP_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	p = (uint8_t *)(((uintptr_t)p + THP_SIZE - 1) & ~(uintptr_t)(THP_SIZE - 1));
+	if (madvise(p, len, advice))
+		die("madvise: %s", strerror(errno));
+	return p;
+}
+
+/* KiB of the mapping holding @p that transparent huge pages back, or -1. */
+static inline long thp_kb(const void *p)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	unsigned long s, e;
+	bool in = false;
+	char line[256];
+	long kb = -1;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &s, &e) == 2 && strchr(line, ' ') > strchr(line, '-'))
+			in = (uintptr_t)p >= s && (uintptr_t)p < e;
+		else if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	}
+	if (f)
+		fclose(f);
+	return kb;
 }
 
 /* The QP's state as the device reports it, or -1. */

@@ -385,26 +385,6 @@ static bool t_advise_bad(void)
 	return true;
 }
 
-/* KiB of the mapping holding @p that transparent huge pages back, or -1. */
-static long thp_kb(const void *p)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	unsigned long s, e;
-	bool in = false;
-	char line[256];
-	long kb = -1;
-
-	while (f && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &s, &e) == 2 && strchr(line, ' ') > strchr(line, '-'))
-			in = (uintptr_t)p >= s && (uintptr_t)p < e;
-		else if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
-			break;
-	}
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 /* The kernel may not have given THPs: then the fault count says nothing. */
 static bool thp_missing;
 

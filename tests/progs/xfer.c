@@ -12,16 +12,13 @@
  * from one huge page into the next (pages contiguous in memory: the data
  * path copies them in one go).
  */
-#define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <sys/mman.h>
 
 #include "common.h"
 
 #define BUF_SIZE	(4u << 20)
 #define BUF_OFF		4093		/* unaligned, so transfers cross pages */
 #define GRH_SIZE	40
-#define HUGE		(2u << 20)
 
 struct side {
 	struct ibv_context *ctx;
@@ -42,18 +39,10 @@ static void fill(uint8_t *p, size_t n, unsigned int seed)
 		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 9));
 }
 
-/* BUF_SIZE + BUF_OFF bytes starting half a huge page before a huge page's end. */
+/* BUF_SIZE + BUF_OFF bytes on THP, starting half a huge page before a huge page's end. */
 static uint8_t *thp_buffer(void)
 {
-	size_t len = BUF_SIZE + BUF_OFF + 3 * HUGE;
-	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	p = (uint8_t *)(((uintptr_t)p + HUGE - 1) & ~(uintptr_t)(HUGE - 1));
-	if (madvise(p, len - HUGE, MADV_HUGEPAGE))
-		die("MADV_HUGEPAGE: %s", strerror(errno));
-	return p + HUGE / 2;
+	return map_huge_aligned(BUF_SIZE + BUF_OFF + THP_SIZE, MADV_HUGEPAGE) + THP_SIZE / 2;
 }
 
 static void side_init(struct side *s, const char *dev, bool thp)
@@ -546,21 +535,6 @@ static bool t_flush(struct side *a, struct side *b, uint8_t type, uint8_t level,
 	return true;
 }
 
-/* This process's anonymous memory on transparent huge pages, in KiB. */
-static long anon_huge_kib(void)
-{
-	char line[256];
-	long kib = -1;
-	FILE *f = fopen("/proc/self/smaps_rollup", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "AnonHugePages: %ld kB", &kib) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kib;
-}
-
 static const uint32_t sizes[] = { 0, 1, 7, 1023, 1024, 1025, 4109, 65541, 1048579 };
 #define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
 
@@ -577,9 +551,13 @@ int main(int argc, char **argv)
 	thp = argc == 5 && !strcmp(argv[4], "thp");
 	side_init(&a, argv[1], thp);
 	side_init(&b, argv[2], thp);
-	if (thp)
-		report(anon_huge_kib() >= 4 * HUGE / 1024, "%s buffers on huge pages (%ld KiB)",
-		       path, anon_huge_kib());
+	if (thp) {
+		long kb_a = thp_kb(a.buf), kb_b = thp_kb(b.buf);
+
+		/* Each buffer spans at least two huge pages whole. */
+		report(kb_a >= (long)(2 * THP_SIZE >> 10) && kb_b >= (long)(2 * THP_SIZE >> 10),
+		       "%s buffers on huge pages (%ld and %ld KiB)", path, kb_a, kb_b);
+	}
 
 	pair_setup(&a, &b, IBV_QPT_RC, 7);
 	for (i = 0; i < NSIZES; i++) {
