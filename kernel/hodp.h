@@ -10,6 +10,7 @@
 #include <rdma/ib_verbs.h>
 #include <rdma/uverbs_ioctl.h>
 
+#include "hodp_odp.h"
 #include "hodp_stats.h"
 
 struct dentry;
@@ -56,10 +57,8 @@ struct hodp_dev {
 	struct xarray ah_xa;
 	u32 next_qpn;
 
-	/* ODP: faults waiting for the fault worker (struct hodp_odp_wait). */
-	spinlock_t fault_lock;
-	struct list_head fault_queue;
-	struct work_struct fault_work;
+	/* ODP faults and MRs (hodp_odp_fault.c). */
+	struct hodp_odp_dev odp;
 
 	/* UD multicast groups: RCU list, changed under mcast_lock. */
 	struct mutex mcast_lock;
@@ -72,6 +71,8 @@ struct hodp_dev {
 
 struct hodp_ucontext {
 	struct ib_ucontext ibuc;
+	/* Its QPs' ODP faults, which may outlive it (hodp_odp_fault.c). */
+	struct hodp_odp_owner *odp_owner;
 };
 
 struct hodp_pd {

@@ -191,7 +191,7 @@ static void hodp_comp_ack(struct hodp_qp *qp, u32 psn)
 static bool hodp_comp_local_fault(struct hodp_qp *qp, struct hodp_swqe *sw, int err,
 				  struct hodp_miss *miss)
 {
-	if (err == -EAGAIN && hodp_odp_park(qp, &qp->rx_wait, miss) == -EAGAIN) {
+	if (err == -EAGAIN && hodp_qp_park(qp, &qp->rx_wait, miss) == -EAGAIN) {
 		qp->rx_parked_started = false;	/* handling it again changes nothing twice */
 		return true;
 	}
@@ -245,8 +245,8 @@ static bool hodp_comp_read_response(struct hodp_qp *qp, struct sk_buff *skb)
 	}
 
 	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, sw->resp_done,
-			    HODP_XFER_SKB(skb, pkt->hdr_len + skip * qp->mtu), paylen, HODP_TO_MR,
-			    &miss);
+			    HODP_XFER_SKB(skb, pkt->hdr_len + skip * qp->mtu), paylen,
+			    sw->length - sw->resp_done, HODP_TO_MR, &miss);
 	if (err)
 		return hodp_comp_local_fault(qp, sw, err, &miss);
 	sw->resp_done += paylen;
@@ -279,7 +279,7 @@ static bool hodp_comp_atomic_ack(struct hodp_qp *qp, struct sk_buff *skb)
 
 	orig = be64_to_cpu(ack->orig);
 	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, 0,
-			    HODP_XFER_BUF(&orig), sizeof(orig), HODP_TO_MR, &miss);
+			    HODP_XFER_BUF(&orig), sizeof(orig), sizeof(orig), HODP_TO_MR, &miss);
 	if (err)
 		return hodp_comp_local_fault(qp, sw, err, &miss);
 	qp->acked_psn = hodp_psn_add(pkt->psn, 1);

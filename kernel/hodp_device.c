@@ -122,7 +122,7 @@ static void hodp_dealloc_driver(struct ib_device *ibdev)
 
 	hodp_debugfs_dev_del(hdev);
 	hodp_net_detach(hdev);
-	hodp_odp_dev_fini(hdev);
+	hodp_odp_dev_fini(&hdev->odp);
 	hodp_mcast_cleanup(hdev);
 	mutex_destroy(&hdev->mcast_lock);
 	WARN_ON(!xa_empty(&hdev->key_xa) || !xa_empty(&hdev->qp_xa) || !xa_empty(&hdev->ah_xa));
@@ -298,7 +298,7 @@ int hodp_device_add(const char *ibdev_name, struct net_device *ndev)
 	xa_init_flags(&hdev->key_xa, XA_FLAGS_ALLOC1);
 	xa_init_flags(&hdev->qp_xa, XA_FLAGS_ALLOC);
 	xa_init_flags(&hdev->ah_xa, XA_FLAGS_ALLOC1);
-	hodp_odp_dev_init(hdev);
+	hodp_odp_dev_init(&hdev->odp);
 	mutex_init(&hdev->mcast_lock);
 	INIT_LIST_HEAD(&hdev->mcast_groups);
 	hodp_device_list_add(hdev);

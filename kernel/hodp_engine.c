@@ -81,11 +81,27 @@ static void hodp_retry_timer_fn(struct timer_list *t)
 	hodp_qp_schedule(qp);
 }
 
+/* A fault a stream waited for ended (under the device's fault lock): run again. */
+static void hodp_req_fault_done(struct hodp_odp_wait *w)
+{
+	hodp_qp_schedule(container_of(w, struct hodp_qp, req_wait));
+}
+
+static void hodp_rx_fault_done(struct hodp_odp_wait *w)
+{
+	hodp_qp_schedule(container_of(w, struct hodp_qp, rx_wait));
+}
+
+int hodp_qp_park(struct hodp_qp *qp, struct hodp_odp_wait *w, struct hodp_miss *miss)
+{
+	return hodp_odp_park(&qp->hdev->odp, qp->odp_owner, w, miss, qp->ibqp.qp_num);
+}
+
 void hodp_engine_init_qp(struct hodp_qp *qp)
 {
 	INIT_WORK(&qp->work, hodp_qp_run);
-	INIT_LIST_HEAD(&qp->req_wait.node);
-	INIT_LIST_HEAD(&qp->rx_wait.node);
+	hodp_odp_wait_init(&qp->req_wait, hodp_req_fault_done);
+	hodp_odp_wait_init(&qp->rx_wait, hodp_rx_fault_done);
 	skb_queue_head_init(&qp->rx);
 	timer_setup(&qp->retry_timer, hodp_retry_timer_fn, 0);
 }
@@ -119,8 +135,8 @@ void hodp_engine_free_qp(struct hodp_qp *qp)
 /* With the work item stopped: no fault outstanding, no packet held. */
 static void hodp_engine_drop_waits(struct hodp_qp *qp)
 {
-	hodp_odp_wait_reset(qp, &qp->req_wait);
-	hodp_odp_wait_reset(qp, &qp->rx_wait);
+	hodp_odp_wait_reset(&qp->hdev->odp, &qp->req_wait);
+	hodp_odp_wait_reset(&qp->hdev->odp, &qp->rx_wait);
 	/* A fault just served may have queued the work again. */
 	cancel_work_sync(&qp->work);
 	kfree_skb(qp->rx_parked);

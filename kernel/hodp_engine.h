@@ -17,6 +17,12 @@ void hodp_engine_stop_qp(struct hodp_qp *qp);
 /* Called by modify_qp with attr_lock held. */
 void hodp_engine_set_state(struct hodp_qp *qp, enum ib_qp_state next);
 
+/*
+ * After an ODP miss: park @w's stream for a fault (-EAGAIN), or an error if
+ * the fault there failed (hodp_odp_park()).
+ */
+int hodp_qp_park(struct hodp_qp *qp, struct hodp_odp_wait *w, struct hodp_miss *miss);
+
 /* Move @qp to the error state (from any context) and tell its owner. */
 void hodp_qp_error(struct hodp_qp *qp);
 

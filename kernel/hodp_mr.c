@@ -48,6 +48,8 @@ static struct hodp_mr *hodp_mr_alloc(struct hodp_dev *hdev, int access)
 		return ERR_PTR(err);
 	}
 	mr->ibmr.rkey = mr->ibmr.lkey;
+	/* Set by the core after registration; ODP accounting needs it before. */
+	mr->ibmr.device = &hdev->ib_dev;
 	mr->access = access;
 	spin_lock_init(&mr->bind_lock);
 	refcount_set(&mr->refs, 1);
@@ -60,14 +62,16 @@ static void hodp_mr_publish(struct hodp_dev *hdev, struct hodp_mr *mr)
 	xa_store(&hdev->key_xa, mr->ibmr.lkey >> 8, mr, GFP_KERNEL);
 }
 
-/* Unpublish, wait for data-path users, release the memory; frees @mr. */
+/* Unpublish, wait for data-path users, release the memory; frees @mr (ODP: soon). */
 static void hodp_mr_destroy(struct hodp_dev *hdev, struct hodp_mr *mr)
 {
 	xa_erase(&hdev->key_xa, mr->ibmr.lkey >> 8);
 	hodp_mr_put(mr);
 	wait_for_completion(&mr->released);
-	if (mr->type == HODP_MR_ODP || mr->type == HODP_MR_IMPLICIT)
+	if (mr->type == HODP_MR_ODP || mr->type == HODP_MR_IMPLICIT) {
 		hodp_odp_release(mr);
+		return;
+	}
 	kvfree(mr->pages);
 	ib_umem_release(mr->umem);
 	kfree_rcu(mr, rcu);
@@ -379,7 +383,7 @@ int hodp_mr_atomic(struct hodp_mr *mr, u64 iova, enum hodp_atomic_op op, u64 com
 		if (!va)
 			return -EAGAIN;
 		*orig = hodp_atomic_op(va, op, compare_add, swap);
-		hodp_odp_unlock(locked);
+		hodp_odp_unlock(locked, va);
 		return 0;
 	}
 	if (mr->type == HODP_MR_DMA) {
@@ -394,8 +398,8 @@ int hodp_mr_atomic(struct hodp_mr *mr, u64 iova, enum hodp_atomic_op op, u64 com
 }
 
 int hodp_sge_copy(struct hodp_dev *hdev, struct ib_pd *pd, const struct hodp_sge *sge,
-		  u32 num_sge, u32 offset, struct hodp_xfer *x, u32 len, enum hodp_copy_dir dir,
-		  struct hodp_miss *miss)
+		  u32 num_sge, u32 offset, struct hodp_xfer *x, u32 len, u32 extent,
+		  enum hodp_copy_dir dir, struct hodp_miss *miss)
 {
 	int access = dir == HODP_TO_MR ? IB_ACCESS_LOCAL_WRITE : 0;
 	u32 i;
@@ -415,9 +419,13 @@ int hodp_sge_copy(struct hodp_dev *hdev, struct ib_pd *pd, const struct hodp_sge
 			return -EACCES;
 		err = hodp_mr_copy(mr, sge[i].addr + offset, x, chunk, dir, miss);
 		hodp_mr_put(mr);
+		if (err == -EAGAIN)
+			hodp_miss_write_to(miss, sge[i].addr +
+					   min_t(u64, sge[i].length, (u64)offset + extent));
 		if (err)
 			return err;
 		len -= chunk;
+		extent -= chunk;
 		offset = 0;
 	}
 	return len ? -EMSGSIZE : 0;

@@ -39,6 +39,8 @@ struct hodp_mr {
 	bool dying;		/* deregistration has begun: no new binds */
 	/* Data-path users; dereg waits for them to drain. */
 	refcount_t refs;
+	/* ODP: the registration, faults and prefetches (hodp_odp_hold()). */
+	refcount_t odp_refs;
 	struct completion released;
 	struct rcu_head rcu;
 };
@@ -124,12 +126,14 @@ int hodp_mr_atomic(struct hodp_mr *mr, u64 iova, enum hodp_atomic_op op, u64 com
 
 /*
  * Copy between @x and bytes [@offset, @offset + @len) of a scatter/gather
- * list, each SGE checked against its lkey in @pd with @access.  Returns
- * -EACCES on a bad key or range, -EMSGSIZE when the list is too short,
- * -EAGAIN on an ODP miss (@miss filled) and -ENOSPC as hodp_xfer() does.
+ * list, each SGE checked against its lkey in @pd with @access; into the
+ * list, the message goes on to write @extent bytes (@len or more) from
+ * @offset, which an ODP miss asks to fault for writing.  Returns -EACCES
+ * on a bad key or range, -EMSGSIZE when the list is too short, -EAGAIN on
+ * an ODP miss (@miss filled) and -ENOSPC as hodp_xfer() does.
  */
 int hodp_sge_copy(struct hodp_dev *hdev, struct ib_pd *pd, const struct hodp_sge *sge,
-		  u32 num_sge, u32 offset, struct hodp_xfer *x, u32 len, enum hodp_copy_dir dir,
-		  struct hodp_miss *miss);
+		  u32 num_sge, u32 offset, struct hodp_xfer *x, u32 len, u32 extent,
+		  enum hodp_copy_dir dir, struct hodp_miss *miss);
 
 #endif /* HODP_MR_H */

@@ -2,10 +2,11 @@
 /*
  * On-demand paging memory regions on HMM.  An ODP MR pins nothing: it has a
  * sparse translation table and an mmu_interval_notifier over its range.  The
- * data path uses table entries under the MR's lock; a missing or too weak
- * entry makes it raise a fault on the device's fault queue and park the
- * stream that needed it (hodp_odp_park()); the fault worker fills the table
- * with hmm_range_fault() and resumes the QP; invalidations clear entries.
+ * data path uses table entries under the range's lock; a missing or too weak
+ * entry makes it queue a fault and park the stream that needed it
+ * (hodp_odp_park()); a fault worker fills the table with hmm_range_fault()
+ * and tells the stream's engine through its wait; invalidations clear
+ * entries.
  */
 #ifndef HODP_ODP_H
 #define HODP_ODP_H
@@ -29,9 +30,11 @@ struct sk_buff;
 #define HODP_ODP_CHUNK_PAGES	BIT(HODP_ODP_CHUNK_SHIFT)
 
 /*
- * An entry is the page's virtual-DMA address with its rights and the order
- * of the CPU mapping it belongs to (a THP or hugetlb page: its subpages are
- * contiguous, so one entry serves a copy up to the end of the huge page).
+ * An entry is the page's physical address (its pfn: the page need not be in
+ * the kernel's direct map, so it is reached through kmap_local_page()) with
+ * its rights and the order of the CPU mapping it belongs to (a THP or
+ * hugetlb page: its subpages are contiguous, so one entry serves a copy up
+ * to the end of the huge page).
  */
 #define HODP_ODP_READ		BIT(0)
 #define HODP_ODP_WRITE		BIT(1)
@@ -72,6 +75,7 @@ struct hodp_odp {
 	struct hodp_odp_chunk *hot_chunk;
 	u64 npages;			/* entries mapped, under lock */
 	bool is_child;
+	bool stopped;			/* hodp_odp_stop() done: no notifier */
 };
 
 /* A span of an implicit MR, created by its first fault or prefetch. */
@@ -80,6 +84,7 @@ struct hodp_odp_child {
 	refcount_t refs;		/* the parent's xarray, lookups, queued work */
 	unsigned long index;		/* start >> span shift */
 	struct work_struct retire_work;	/* unlink once its memory is all unmapped */
+	struct list_head release_node;	/* the parent's release */
 	struct rcu_head rcu;
 };
 
@@ -89,33 +94,71 @@ struct hodp_implicit {
 	unsigned int span_shift;
 	struct mutex lock;		/* creating and unlinking children */
 	struct xarray children;		/* index -> struct hodp_odp_child, RCU-freed */
+	atomic_t alive;			/* children not freed yet, linked or not */
 };
 
 /* Where the data path found no translation with the rights it needs. */
 struct hodp_miss {
 	struct hodp_mr *mr;		/* referenced for the fault */
 	u64 iova;
-	u32 len;
-	bool write;
+	u32 len;			/* what the copy needs mapped */
+	/*
+	 * Bytes from @iova on that the stream will write: 0 for a read, @len
+	 * or more (the rest of the message in that MR) for a write.  Only
+	 * these are faulted for writing; around them a fault maps for reading.
+	 */
+	u64 write_len;
 };
 
+/* The stream that missed will write up to user @end of the MR, not only the copy. */
+static inline void hodp_miss_write_to(struct hodp_miss *miss, u64 end)
+{
+	if (miss->write_len && end > miss->iova + miss->write_len)
+		miss->write_len = end - miss->iova;
+}
+
+struct hodp_odp_fault;
+
 /*
- * A QP's stream (its requester, or its receive side) waiting for a fault.
- * Owned by the QP's engine except while pending, when the fault worker has it.
+ * A stream (a QP's requester, or its receive side) waiting for a fault.
+ * Owned by its engine; the fault's worker only reports the outcome through
+ * @done, and a stream that gives up (reset, destroy) waits for nothing.
  */
 struct hodp_odp_wait {
-	struct list_head node;		/* on the device's fault queue */
-	struct hodp_qp *qp;
-	struct hodp_mr *mr;
-	u64 iova;
-	u32 len;
-	bool write;
+	/* The fault being served; guarded by the device's fault lock. */
+	struct hodp_odp_fault *fault;
+	/* The fault ended: the engine resumes.  Called under the fault lock. */
+	void (*done)(struct hodp_odp_wait *w);
 	bool pending;
 	/* A fault that failed: a miss there again is an access error. */
 	int result;
 	u32 failed_key;
 	u64 failed_iova;
 	u32 failed_len;
+};
+
+/*
+ * Whose faults these are: a user context (one per process, normally), or
+ * the device's kernel QPs.  Faults run concurrently, a bounded number per
+ * owner and per device, so that memory whose fault never ends (a FUSE or
+ * NFS server that does not answer) holds up its owner's streams alone.
+ */
+struct hodp_odp_owner {
+	refcount_t refs;		/* its context, and faults queued or running */
+	unsigned int running;		/* under the device's fault lock */
+	struct list_head queued;	/* faults waiting for a slot, oldest first */
+	struct list_head ready;		/* on hodp_odp_dev.ready: queued faults, room */
+};
+
+/* A device's faults. */
+struct hodp_odp_dev {
+	/* Guards the owners' lists and counts, and every wait's fault pointer. */
+	spinlock_t lock;
+	struct list_head ready;		/* owners with a fault to start, round robin */
+	unsigned int running;
+	struct hodp_odp_owner kernel_owner;
+	/* ODP MRs not freed yet: faults and prefetches may outlive their dereg. */
+	atomic_t mrs;
 };
 
 /* The table slot for user address @addr, or NULL if its chunk does not exist. */
@@ -130,7 +173,15 @@ static inline u64 *hodp_odp_slot(struct hodp_odp *odp, unsigned long addr)
 /* Registration and release (hodp_odp_mr.c, hodp_odp_implicit.c). */
 int hodp_odp_init(struct hodp_mr *mr, u64 start, u64 length);
 int hodp_implicit_init(struct hodp_mr *mr);
+/*
+ * Deregistration, once the data path is done with @mr: its ODP state and
+ * @mr itself are freed now, or by the last fault or prefetch holding them
+ * (hodp_odp_hold()), which a dereg never waits for.
+ */
 void hodp_odp_release(struct hodp_mr *mr);
+/* Keep @mr's ODP state, for a caller holding a data-path reference. */
+void hodp_odp_hold(struct hodp_mr *mr);
+void hodp_odp_drop(struct hodp_mr *mr);
 void hodp_odp_count(struct hodp_mr *mr, enum hodp_odp_stat stat, s64 n);
 int hodp_fill_stat_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr);
 
@@ -147,32 +198,35 @@ unsigned long hodp_odp_addr(struct hodp_mr *mr, u64 iova);
 /* Data path, under the range's lock; -EAGAIN with @miss filled on a miss. */
 int hodp_odp_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len, bool to_mr,
 		  struct hodp_miss *miss);
-/* The u64 at @iova, writable, with *@locked held until hodp_odp_unlock(). */
+/* The u64 at @iova, writable and mapped, with *@locked held until hodp_odp_unlock(). */
 void *hodp_odp_lock_u64(struct hodp_mr *mr, u64 iova, struct hodp_odp **locked,
 			struct hodp_miss *miss);
-void hodp_odp_unlock(struct hodp_odp *odp);
+void hodp_odp_unlock(struct hodp_odp *odp, void *va);
 
 /* Unmap the entry @slot of user page number @page, if any; under the lock. */
 bool hodp_odp_clear(struct hodp_odp *odp, unsigned long page, u64 *slot);
 /* Unmap the table's entries for user addresses [start, end); under the lock. */
 u64 hodp_odp_unmap(struct hodp_odp *odp, unsigned long start, unsigned long end);
-/* Drop every mapping and the table; the notifier is removed already. */
-void hodp_odp_teardown(struct hodp_odp *odp);
+/* Unmap everything, then remove the notifier: no mapping goes unwatched. */
+void hodp_odp_stop(struct hodp_odp *odp);
+/* Free the table of a stopped range. */
+void hodp_odp_free_table(struct hodp_odp *odp);
 extern const struct mmu_interval_notifier_ops hodp_odp_mni_ops;
 /* Implicit MRs (hodp_odp_implicit.c). */
 struct hodp_odp *hodp_implicit_child_get(struct hodp_mr *mr, unsigned long addr, bool create);
 void hodp_implicit_child_put(struct hodp_odp_child *child);
 void hodp_implicit_release(struct hodp_mr *mr);
-/* From invalidate(): the child's memory is all unmapped; unlink it later. */
+/* Nothing of the child is mapped (an unmap, a fault into a hole): unlink it later. */
 void hodp_implicit_child_retire(struct hodp_odp *odp);
 
 /*
- * Map user addresses [addr, addr + len) of @mr: for a fault (@snapshot
- * false: missing pages are faulted in, around the miss too) or a prefetch
- * (@exact: only the range; @snapshot: only pages already present).
- * Returns the pages mapped, or a negative errno.
+ * Map user addresses [addr, addr + len) of @mr, writable within [addr,
+ * addr + write_len): for a fault (missing pages are faulted in, around the
+ * miss too, for reading) or a prefetch (@exact: only the range; @snapshot:
+ * only pages already present).  Returns the pages mapped, or a negative
+ * errno.
  */
-s64 hodp_odp_map(struct hodp_mr *mr, unsigned long addr, u64 len, bool write, bool exact,
+s64 hodp_odp_map(struct hodp_mr *mr, unsigned long addr, u64 len, u64 write_len, bool exact,
 		 bool snapshot);
 
 /* ibv_advise_mr() (hodp_odp_prefetch.c). */
@@ -182,20 +236,27 @@ int hodp_advise_mr(struct ib_pd *pd, enum ib_uverbs_advise_mr_advice advice, u32
 /* Faults (hodp_odp_fault.c). */
 int hodp_odp_wq_init(void);
 void hodp_odp_wq_exit(void);
-/* The ODP workqueue (faults, prefetches, retiring children), and waiting for it. */
+/* The ODP workqueue: faults, prefetches, retiring children. */
 bool hodp_odp_queue(struct work_struct *work);
-void hodp_odp_flush(void);
-void hodp_odp_dev_init(struct hodp_dev *hdev);
-void hodp_odp_dev_fini(struct hodp_dev *hdev);
+void hodp_odp_dev_init(struct hodp_odp_dev *dev);
+/* Device removal: wait until every ODP MR, and so every fault, is gone. */
+void hodp_odp_dev_fini(struct hodp_odp_dev *dev);
+struct hodp_odp_owner *hodp_odp_owner_alloc(void);
+void hodp_odp_owner_put(struct hodp_odp_owner *owner);
+void hodp_odp_wait_init(struct hodp_odp_wait *w, void (*done)(struct hodp_odp_wait *w));
 /*
- * After a miss: queue a fault for it and park @w's stream (-EAGAIN), or,
- * if a fault there has already failed, -EACCES for an access error.
- * Consumes @miss->mr's reference.
+ * After a miss: queue a fault for it on behalf of @owner and park @w's
+ * stream (-EAGAIN), or, if a fault there has already failed, -EACCES for
+ * an access error.  Consumes @miss->mr's reference; @qpn is for tracing.
  */
-int hodp_odp_park(struct hodp_qp *qp, struct hodp_odp_wait *w, struct hodp_miss *miss);
+int hodp_odp_park(struct hodp_odp_dev *dev, struct hodp_odp_owner *owner,
+		  struct hodp_odp_wait *w, struct hodp_miss *miss, u32 qpn);
 /* Whether @w's stream is parked; ordered before what the worker did. */
 bool hodp_odp_waiting(struct hodp_odp_wait *w);
-/* QP reset or destroy: forget failed faults, wait out one being served. */
-void hodp_odp_wait_reset(struct hodp_qp *qp, struct hodp_odp_wait *w);
+/*
+ * QP reset or destroy: forget failed faults and give up the one being
+ * served, if any; it runs on without the stream, which waits for nothing.
+ */
+void hodp_odp_wait_reset(struct hodp_odp_dev *dev, struct hodp_odp_wait *w);
 
 #endif /* HODP_ODP_H */

@@ -1,22 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ODP page faults.  The engine never waits for memory: on a miss it queues
- * the stream's fault on the device's fault queue and parks the stream.  The
- * fault worker resolves each fault with hmm_range_fault() under the
- * notifier's sequence, installs the pages in the MR's table, and resumes
- * the QP; a fault that cannot be served makes the stream's next miss there
- * an access error instead of another fault.
+ * a fault for the stream and parks the stream.  Faults run concurrently on
+ * the ODP workqueue, a bounded number per owner and per device; each
+ * resolves its miss with hmm_range_fault() under the notifier's sequence,
+ * installs the pages in the range's table and tells the stream through its
+ * wait.  A fault that cannot be served makes the stream's next miss there
+ * an access error instead of another fault.  A stream that gives up (QP
+ * reset or destroy) waits for nothing: its fault runs on alone, holding
+ * the MR's ODP state but not the MR's deregistration.
  */
 #include <linux/hmm.h>
 #include <linux/log2.h>
+#include <linux/magic.h>
 #include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
 #include <linux/sizes.h>
+#include <linux/wait_bit.h>
 
 #include "hodp.h"
 #include "hodp_mr.h"
 #include "hodp_odp.h"
-#include "hodp_qp.h"
 
 #define CREATE_TRACE_POINTS
 #include "hodp_trace.h"
@@ -65,10 +70,29 @@ static int hodp_odp_alloc_chunks(struct hodp_odp *odp, unsigned long start, unsi
 	return 0;
 }
 
+/*
+ * Memory hodp must not reach: secretmem's pages are taken out of the
+ * kernel's direct map (and memfd_secret() promises that no kernel path
+ * reads them).  GUP refuses them for pinned MRs; HMM does not, so faults
+ * refuse their VMAs themselves.  Under the mmap lock.
+ */
+static bool hodp_odp_vmas_reachable(struct mm_struct *mm, unsigned long start,
+				    unsigned long end)
+{
+	struct vm_area_struct *vma;
+	VMA_ITERATOR(vmi, mm, start);
+
+	for_each_vma_range(vmi, vma, end) {
+		if (vma->vm_file &&
+		    file_inode(vma->vm_file)->i_sb->s_magic == SECRETMEM_MAGIC)
+			return false;
+	}
+	return true;
+}
+
 /* Under the range's lock, with the range still current: fill the table. */
 static u64 hodp_odp_install(struct hodp_odp *odp, const struct hmm_range *range)
 {
-	struct ib_device *ibdev = odp->mr->ibmr.device;
 	unsigned long addr;
 	u64 mapped = 0;
 	size_t i;
@@ -76,17 +100,13 @@ static u64 hodp_odp_install(struct hodp_odp *odp, const struct hmm_range *range)
 	for (addr = range->start, i = 0; addr < range->end; addr += PAGE_SIZE, i++) {
 		unsigned long pfn = range->hmm_pfns[i];
 		u64 *slot = hodp_odp_slot(odp, addr);
-		dma_addr_t dma;
 
 		if (!(pfn & HMM_PFN_VALID) || (pfn & HMM_PFN_ERROR))
 			continue;
-		dma = ib_dma_map_page(ibdev, hmm_pfn_to_page(pfn), 0, PAGE_SIZE,
-				      DMA_BIDIRECTIONAL);
-		if (ib_dma_mapping_error(ibdev, dma))
-			continue;
-		/* A read-only entry upgraded by a write fault: drop the old mapping first. */
+		/* A read-only entry upgraded by a write fault: drop the old one first. */
 		hodp_odp_clear(odp, addr >> PAGE_SHIFT, slot);
-		*slot = dma | HODP_ODP_READ | (pfn & HMM_PFN_WRITE ? HODP_ODP_WRITE : 0) |
+		*slot = (u64)(pfn & ~HMM_PFN_FLAGS) << PAGE_SHIFT | HODP_ODP_READ |
+			(pfn & HMM_PFN_WRITE ? HODP_ODP_WRITE : 0) |
 			(u64)hmm_pfn_to_map_order(pfn) << HODP_ODP_ORDER_SHIFT;
 		mapped++;
 	}
@@ -95,33 +115,56 @@ static u64 hodp_odp_install(struct hodp_odp *odp, const struct hmm_range *range)
 }
 
 /*
- * hmm_range_fault() over [start, end) of @odp, retried while invalidations
- * race with it, then the table filled under the lock.  @pfns has room for
- * the range; on return it holds what HMM found.
+ * What a fault asks of HMM for [start, end) of @odp: every page present
+ * (@fault) or a snapshot of what is, and writable only within [wstart,
+ * wend): breaking copy-on-write sharing or dirtying a shared file page
+ * is for the bytes that will be written, not for their neighbours.
  */
-static int hodp_odp_fault_range(struct hodp_odp *odp, unsigned long start, unsigned long end,
-				unsigned long default_flags, unsigned long *pfns, u64 *mapped)
+struct hodp_odp_req {
+	unsigned long start;
+	unsigned long end;
+	unsigned long wstart;
+	unsigned long wend;
+	bool fault;
+};
+
+/*
+ * hmm_range_fault() over @req, retried while invalidations race with it
+ * (for HMM_RANGE_DEFAULT_TIMEOUT at most), then the table filled under the
+ * lock.  @pfns has room for the range; on return it holds what HMM found.
+ */
+static int hodp_odp_fault_range(struct hodp_odp *odp, const struct hodp_odp_req *req,
+				unsigned long *pfns, u64 *mapped)
 {
 	struct mm_struct *mm = odp->notifier.mm;
 	unsigned long timeout = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
 	struct hmm_range range = {
 		.notifier = &odp->notifier,
-		.start = start,
-		.end = end,
+		.start = req->start,
+		.end = req->end,
 		.hmm_pfns = pfns,
-		.default_flags = default_flags,
+		.default_flags = req->fault ? HMM_PFN_REQ_FAULT : 0,
+		.pfn_flags_mask = req->fault ? HMM_PFN_REQ_WRITE : 0,
 	};
+	unsigned long addr;
+	size_t i;
 	int err;
 
-	err = hodp_odp_alloc_chunks(odp, start, end);
+	err = hodp_odp_alloc_chunks(odp, req->start, req->end);
 	if (err)
 		return err;
 	for (;;) {
 		if (time_after(jiffies, timeout))
 			return -ETIMEDOUT;
+		/* HMM overwrote the request flags of the last try with its answer. */
+		for (addr = req->start, i = 0; addr < req->end; addr += PAGE_SIZE, i++)
+			pfns[i] = addr >= req->wstart && addr < req->wend ? HMM_PFN_REQ_WRITE : 0;
 		range.notifier_seq = mmu_interval_read_begin(&odp->notifier);
 		mmap_read_lock(mm);
-		err = hmm_range_fault(&range);
+		if (!hodp_odp_vmas_reachable(mm, req->start, req->end))
+			err = -EFAULT;
+		else
+			err = hmm_range_fault(&range);
 		mmap_read_unlock(mm);
 		if (err == -EBUSY) {
 			cond_resched();
@@ -141,78 +184,102 @@ static int hodp_odp_fault_range(struct hodp_odp *odp, unsigned long start, unsig
 	}
 }
 
-static int hodp_odp_fault_pages(struct hodp_odp *odp, unsigned long start, unsigned long end,
-				unsigned long default_flags, u64 *mapped)
+static int hodp_odp_fault_pages(struct hodp_odp *odp, const struct hodp_odp_req *req,
+				u64 *mapped, unsigned int *order, unsigned long order_at)
 {
 	unsigned long *pfns;
 	int err;
 
-	pfns = kvmalloc_array((end - start) >> PAGE_SHIFT, sizeof(*pfns), GFP_KERNEL);
+	pfns = kvmalloc_array((req->end - req->start) >> PAGE_SHIFT, sizeof(*pfns), GFP_KERNEL);
 	if (!pfns)
 		return -ENOMEM;
-	err = hodp_odp_fault_range(odp, start, end, default_flags, pfns, mapped);
+	err = hodp_odp_fault_range(odp, req, pfns, mapped);
+	if (!err && order)
+		*order = hmm_pfn_to_map_order(pfns[(order_at - req->start) >> PAGE_SHIFT]);
 	kvfree(pfns);
 	return err;
 }
 
 /*
- * A miss at @addr: map the fault-around window in the same VMA, falling back
- * to the missing pages alone; then the rest of the huge page the miss
- * landed in, so that one fault maps a THP or hugetlb page whole.
+ * A miss at [addr, addr + len), to be written up to @write_end (or read):
+ * the written part first, writable (the miss alone if more cannot be);
+ * then the fault-around window in the same VMA for reading (the missing
+ * pages alone if the window cannot be mapped); then the rest of the huge
+ * page the miss landed in, so that one fault maps a THP or hugetlb page
+ * whole.  Write faults stay within the bytes that will be written:
+ * breaking copy-on-write sharing or dirtying a file's page is for those.
  */
 static int hodp_odp_fault_one(struct hodp_odp *odp, unsigned long addr, unsigned long len,
-			      unsigned long default_flags, u64 *mapped)
+			      unsigned long write_end, u64 *mapped)
 {
 	struct mm_struct *mm = odp->notifier.mm;
 	unsigned long lo = odp->start & PAGE_MASK, hi = PAGE_ALIGN(odp->end);
 	unsigned long need_start = addr & PAGE_MASK, need_end = PAGE_ALIGN(addr + len);
 	unsigned long around = hodp_odp_fault_around();
-	unsigned long start = max(ALIGN_DOWN(addr, around), lo);
-	unsigned long end = min(ALIGN(addr + len, around), hi);
-	unsigned long *pfns, size;
+	struct hodp_odp_req win = {
+		.start = max(ALIGN_DOWN(addr, around), lo),
+		.end = min(ALIGN(addr + len, around), hi),
+		.fault = true,
+	};
+	struct hodp_odp_req req = win;
 	struct vm_area_struct *vma;
-	unsigned int order;
+	unsigned int order = 0;
+	unsigned long size;
 	int err;
 
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, addr);
 	if (vma) {
-		start = max(start, vma->vm_start);
-		end = min(end, vma->vm_end);	/* the window holds need_end */
+		win.start = max(win.start, vma->vm_start);
+		win.end = min(win.end, vma->vm_end);	/* the window holds need_end */
 	}
 	mmap_read_unlock(mm);
 	if (!vma)
 		return -EFAULT;
 
-	pfns = kvmalloc_array((end - start) >> PAGE_SHIFT, sizeof(*pfns), GFP_KERNEL);
-	if (!pfns)
-		return -ENOMEM;
-	err = hodp_odp_fault_range(odp, start, end, default_flags, pfns, mapped);
-	order = err ? 0 : hmm_pfn_to_map_order(pfns[(addr - start) >> PAGE_SHIFT]);
-	kvfree(pfns);
-	/*
-	 * Something around the miss cannot be mapped, or it kept changing
-	 * while HMM walked it: the miss alone may still be mapped.
-	 */
-	if (err && (start != need_start || end != need_end))
-		return hodp_odp_fault_pages(odp, need_start, need_end, default_flags, mapped);
-	if (err || !order)
-		return err;
+	if (write_end) {
+		req.start = need_start;
+		req.end = clamp(PAGE_ALIGN(write_end), need_end, max(win.end, need_end));
+		req.wstart = req.start;
+		req.wend = req.end;
+		err = hodp_odp_fault_pages(odp, &req, mapped, &order, addr);
+		if (err && req.end != need_end) {
+			req.end = need_end;
+			req.wend = need_end;
+			err = hodp_odp_fault_pages(odp, &req, mapped, &order, addr);
+		}
+		if (err)
+			return err;
+	}
+	/* Around the miss, for reading: what is written there stays as it is. */
+	err = hodp_odp_fault_pages(odp, &win, mapped, write_end ? NULL : &order, addr);
+	if (err && !write_end && (win.start != need_start || win.end != need_end)) {
+		win.start = need_start;
+		win.end = need_end;
+		err = hodp_odp_fault_pages(odp, &win, mapped, &order, addr);
+	}
+	/* Written, the miss is mapped: the window was only a guess. */
+	if ((err && !write_end) || !order)
+		return write_end ? 0 : err;
 
 	size = PAGE_SIZE << order;
-	if (ALIGN_DOWN(addr, size) >= start && ALIGN(addr + 1, size) <= end)
+	if (ALIGN_DOWN(addr, size) >= win.start && ALIGN(addr + 1, size) <= win.end)
 		return 0;
-	/* Present already: mapping the rest of the huge page costs no fault. */
-	return hodp_odp_fault_pages(odp, max(ALIGN_DOWN(addr, size), lo),
-				    min(ALIGN(addr + 1, size), hi), default_flags, mapped);
+	/*
+	 * Present already: mapping the rest of the huge page costs no fault.
+	 * Only an optimisation: the miss is mapped, whatever happens here (an
+	 * munmap splitting the huge page, say) is not the fault's outcome.
+	 */
+	win.start = max(ALIGN_DOWN(addr, size), lo);
+	win.end = min(ALIGN(addr + 1, size), hi);
+	hodp_odp_fault_pages(odp, &win, mapped, NULL, 0);
+	return 0;
 }
 
-s64 hodp_odp_map(struct hodp_mr *mr, unsigned long addr, u64 len, bool write, bool exact,
+s64 hodp_odp_map(struct hodp_mr *mr, unsigned long addr, u64 len, u64 write_len, bool exact,
 		 bool snapshot)
 {
-	unsigned long default_flags = snapshot ? 0 :
-				      HMM_PFN_REQ_FAULT | (write ? HMM_PFN_REQ_WRITE : 0);
-	unsigned long end = addr + len;
+	unsigned long end = addr + len, write_end = write_len ? addr + write_len : 0;
 	u64 mapped = 0;
 	int err = 0;
 
@@ -232,69 +299,145 @@ s64 hodp_odp_map(struct hodp_mr *mr, unsigned long addr, u64 len, bool write, bo
 			return -EFAULT;
 		}
 		if (!exact) {
-			err = hodp_odp_fault_one(odp, addr, stop - addr, default_flags, &mapped);
+			err = hodp_odp_fault_one(odp, addr, stop - addr,
+						 write_end ? min(write_end, odp->end) : 0, &mapped);
 		} else {
 			/* Prefetch: the range itself, a bounded batch of pages at a time. */
 			while (addr < stop && !err) {
 				unsigned long next = min(stop, ALIGN(addr + 1, SZ_2M));
+				struct hodp_odp_req req = {
+					.start = addr & PAGE_MASK,
+					.end = PAGE_ALIGN(next),
+					.wstart = write_len ? addr & PAGE_MASK : 0,
+					.wend = write_len ? PAGE_ALIGN(next) : 0,
+					.fault = !snapshot,
+				};
 
-				err = hodp_odp_fault_pages(odp, addr & PAGE_MASK, PAGE_ALIGN(next),
-							   default_flags, &mapped);
+				err = hodp_odp_fault_pages(odp, &req, &mapped, NULL, 0);
 				addr = next;
 				cond_resched();
 			}
 		}
 		mmput(mm);
+		/* A child made for a hole, or emptied meanwhile, is not kept. */
+		if (odp->is_child && !READ_ONCE(odp->npages))
+			hodp_implicit_child_retire(odp);
 		hodp_odp_put(odp);
 		addr = stop;
 	}
 	return err ?: mapped;
 }
 
+/*
+ * Faults running at once: per device, and per owner so that one process
+ * whose faults never end (a FUSE server that does not answer) holds a few
+ * of the device's slots, not all of them.
+ */
+#define HODP_ODP_RUNNING_MAX		32
+#define HODP_ODP_RUNNING_PER_OWNER	8
+
+/* A fault in flight, from its stream's miss until its worker is done. */
+struct hodp_odp_fault {
+	struct work_struct work;
+	struct list_head node;		/* on its owner's queue until started */
+	struct hodp_odp_dev *dev;
+	struct hodp_odp_owner *owner;	/* referenced */
+	struct hodp_mr *mr;		/* hodp_odp_hold() */
+	/* The stream waiting, NULL once it gave up; guarded by dev->lock. */
+	struct hodp_odp_wait *w;
+	u64 iova;
+	u32 len;
+	u64 write_len;
+	u32 qpn;
+	bool started;			/* under dev->lock */
+};
+
+struct hodp_odp_owner *hodp_odp_owner_alloc(void)
+{
+	struct hodp_odp_owner *owner = kzalloc_obj(*owner);
+
+	if (!owner)
+		return NULL;
+	refcount_set(&owner->refs, 1);
+	INIT_LIST_HEAD(&owner->queued);
+	INIT_LIST_HEAD(&owner->ready);
+	return owner;
+}
+
+void hodp_odp_owner_put(struct hodp_odp_owner *owner)
+{
+	if (refcount_dec_and_test(&owner->refs))
+		kfree(owner);
+}
+
+/* Start queued faults while there is room, taking owners in turn.  Under dev->lock. */
+static void hodp_odp_dispatch(struct hodp_odp_dev *dev)
+{
+	while (dev->running < HODP_ODP_RUNNING_MAX && !list_empty(&dev->ready)) {
+		struct hodp_odp_owner *owner = list_first_entry(&dev->ready,
+								struct hodp_odp_owner, ready);
+		struct hodp_odp_fault *f = list_first_entry(&owner->queued,
+							    struct hodp_odp_fault, node);
+
+		list_del_init(&f->node);
+		f->started = true;
+		dev->running++;
+		owner->running++;
+		list_del_init(&owner->ready);
+		if (!list_empty(&owner->queued) && owner->running < HODP_ODP_RUNNING_PER_OWNER)
+			list_add_tail(&owner->ready, &dev->ready);
+		queue_work(hodp_odp_wq, &f->work);
+	}
+}
+
+static void hodp_odp_fault_free(struct hodp_odp_fault *f)
+{
+	hodp_odp_owner_put(f->owner);
+	hodp_odp_drop(f->mr);		/* may free the MR: last */
+	kfree(f);
+}
+
 static void hodp_odp_fault_work(struct work_struct *work)
 {
-	struct hodp_dev *hdev = container_of(work, struct hodp_dev, fault_work);
+	struct hodp_odp_fault *f = container_of(work, struct hodp_odp_fault, work);
+	struct hodp_odp_dev *dev = f->dev;
+	struct hodp_odp_owner *owner = f->owner;
+	struct hodp_odp_wait *w;
+	ktime_t t0 = ktime_get();
+	s64 mapped;
+	int err;
 
-	for (;;) {
-		struct hodp_odp_wait *w;
-		struct hodp_qp *qp;
-		ktime_t t0;
-		s64 mapped;
-		int err;
+	mapped = hodp_odp_map(f->mr, hodp_odp_addr(f->mr, f->iova), f->len, f->write_len, false,
+			      false);
+	err = mapped < 0 ? mapped : 0;
+	trace_hodp_odp_fault_done(f->qpn, f->mr->ibmr.lkey, f->iova, err ? 0 : mapped, err,
+				  ktime_to_ns(ktime_sub(ktime_get(), t0)));
+	if (!err) {
+		hodp_odp_count(f->mr, HODP_ODP_FAULTS_HANDLED, 1);
+		hodp_odp_count(f->mr, HODP_ODP_PAGES_MAPPED, mapped);
+	}
 
-		spin_lock(&hdev->fault_lock);
-		w = list_first_entry_or_null(&hdev->fault_queue, struct hodp_odp_wait, node);
-		if (w)
-			list_del_init(&w->node);
-		spin_unlock(&hdev->fault_lock);
-		if (!w)
-			return;
-
-		qp = w->qp;
-		t0 = ktime_get();
-		mapped = hodp_odp_map(w->mr, hodp_odp_addr(w->mr, w->iova), w->len, w->write,
-				      false, false);
-		err = mapped < 0 ? mapped : 0;
-		trace_hodp_odp_fault_done(qp->ibqp.qp_num, w->mr->ibmr.lkey, w->iova,
-					  err ? 0 : mapped, err,
-					  ktime_to_ns(ktime_sub(ktime_get(), t0)));
+	spin_lock(&dev->lock);
+	w = f->w;
+	if (w) {
 		if (err) {
 			w->result = err;
-			w->failed_key = w->mr->ibmr.lkey;
-			w->failed_iova = w->iova;
-			w->failed_len = w->len;
-		} else {
-			hodp_odp_count(w->mr, HODP_ODP_FAULTS_HANDLED, 1);
-			hodp_odp_count(w->mr, HODP_ODP_PAGES_MAPPED, mapped);
+			w->failed_key = f->mr->ibmr.lkey;
+			w->failed_iova = f->iova;
+			w->failed_len = f->len;
 		}
-		hodp_mr_put(w->mr);
-		w->mr = NULL;
+		w->fault = NULL;
 		/* The engine sees the outcome above once it sees the wait is over. */
 		smp_store_release(&w->pending, false);
-		hodp_qp_schedule(qp);
-		hodp_qp_put(qp);
-		cond_resched();
+		w->done(w);
 	}
+	dev->running--;
+	owner->running--;
+	if (!list_empty(&owner->queued) && list_empty(&owner->ready))
+		list_add_tail(&owner->ready, &dev->ready);
+	hodp_odp_dispatch(dev);
+	spin_unlock(&dev->lock);
+	hodp_odp_fault_free(f);
 }
 
 bool hodp_odp_waiting(struct hodp_odp_wait *w)
@@ -303,10 +446,17 @@ bool hodp_odp_waiting(struct hodp_odp_wait *w)
 	return smp_load_acquire(&w->pending);
 }
 
-int hodp_odp_park(struct hodp_qp *qp, struct hodp_odp_wait *w, struct hodp_miss *miss)
+void hodp_odp_wait_init(struct hodp_odp_wait *w, void (*done)(struct hodp_odp_wait *w))
 {
-	struct hodp_dev *hdev = qp->hdev;
+	memset(w, 0, sizeof(*w));
+	w->done = done;
+}
+
+int hodp_odp_park(struct hodp_odp_dev *dev, struct hodp_odp_owner *owner,
+		  struct hodp_odp_wait *w, struct hodp_miss *miss, u32 qpn)
+{
 	struct hodp_mr *mr = miss->mr;
+	struct hodp_odp_fault *f;
 
 	if (w->result && w->failed_key == mr->ibmr.lkey && miss->iova >= w->failed_iova &&
 	    miss->iova - w->failed_iova < w->failed_len) {
@@ -315,56 +465,82 @@ int hodp_odp_park(struct hodp_qp *qp, struct hodp_odp_wait *w, struct hodp_miss 
 		return -EACCES;
 	}
 	w->result = 0;
-	WRITE_ONCE(w->pending, true);
-	/* A QP being destroyed stays parked: destroy cleans up. */
-	if (!refcount_inc_not_zero(&qp->refs)) {
+	f = kzalloc_obj(*f);
+	if (!f) {
 		hodp_mr_put(mr);
-		return -EAGAIN;
+		return -ENOMEM;
 	}
-	w->qp = qp;
-	w->mr = mr;
-	w->iova = miss->iova;
-	w->len = miss->len;
-	w->write = miss->write;
+	INIT_WORK(&f->work, hodp_odp_fault_work);
+	f->dev = dev;
+	f->owner = owner;
+	refcount_inc(&owner->refs);
+	/* The fault keeps the MR's ODP state, not the MR: a dereg does not wait for it. */
+	f->mr = mr;
+	hodp_odp_hold(mr);
+	hodp_mr_put(mr);
+	f->iova = miss->iova;
+	f->len = miss->len;
+	f->write_len = miss->write_len;
+	f->qpn = qpn;
+	f->w = w;
 	hodp_odp_count(mr, HODP_ODP_FAULTS, 1);
-	trace_hodp_odp_fault(qp->ibqp.qp_num, mr->ibmr.lkey, miss->iova, miss->len, miss->write);
+	trace_hodp_odp_fault(qpn, mr->ibmr.lkey, miss->iova, miss->len, miss->write_len);
 
-	spin_lock(&hdev->fault_lock);
-	list_add_tail(&w->node, &hdev->fault_queue);
-	spin_unlock(&hdev->fault_lock);
-	queue_work(hodp_odp_wq, &hdev->fault_work);
+	WRITE_ONCE(w->pending, true);
+	spin_lock(&dev->lock);
+	w->fault = f;
+	list_add_tail(&f->node, &owner->queued);
+	if (owner->running < HODP_ODP_RUNNING_PER_OWNER && list_empty(&owner->ready))
+		list_add_tail(&owner->ready, &dev->ready);
+	hodp_odp_dispatch(dev);
+	spin_unlock(&dev->lock);
 	return -EAGAIN;
 }
 
-void hodp_odp_wait_reset(struct hodp_qp *qp, struct hodp_odp_wait *w)
+void hodp_odp_wait_reset(struct hodp_odp_dev *dev, struct hodp_odp_wait *w)
 {
-	/* A fault being served holds a QP reference and finishes in bounded time. */
-	if (READ_ONCE(w->pending))
-		flush_work(&qp->hdev->fault_work);
+	struct hodp_odp_fault *f;
+
+	spin_lock(&dev->lock);
+	f = w->fault;
+	if (f) {
+		/* Running, it ends on its own (possibly much later) and tells no one. */
+		f->w = NULL;
+		w->fault = NULL;
+		if (!f->started) {
+			list_del(&f->node);
+			if (list_empty(&f->owner->queued))
+				list_del_init(&f->owner->ready);
+		} else {
+			f = NULL;
+		}
+	}
+	spin_unlock(&dev->lock);
+	if (f)
+		hodp_odp_fault_free(f);
 	WRITE_ONCE(w->pending, false);
 	w->result = 0;
 }
 
-void hodp_odp_dev_init(struct hodp_dev *hdev)
+void hodp_odp_dev_init(struct hodp_odp_dev *dev)
 {
-	spin_lock_init(&hdev->fault_lock);
-	INIT_LIST_HEAD(&hdev->fault_queue);
-	INIT_WORK(&hdev->fault_work, hodp_odp_fault_work);
+	spin_lock_init(&dev->lock);
+	INIT_LIST_HEAD(&dev->ready);
+	refcount_set(&dev->kernel_owner.refs, 1);
+	INIT_LIST_HEAD(&dev->kernel_owner.queued);
+	INIT_LIST_HEAD(&dev->kernel_owner.ready);
+	atomic_set(&dev->mrs, 0);
 }
 
-void hodp_odp_dev_fini(struct hodp_dev *hdev)
+void hodp_odp_dev_fini(struct hodp_odp_dev *dev)
 {
-	flush_work(&hdev->fault_work);
+	/* Faults and prefetches hold their MR: none is left once every MR is gone. */
+	wait_var_event(&dev->mrs, !atomic_read(&dev->mrs));
 }
 
 bool hodp_odp_queue(struct work_struct *work)
 {
 	return queue_work(hodp_odp_wq, work);
-}
-
-void hodp_odp_flush(void)
-{
-	flush_workqueue(hodp_odp_wq);
 }
 
 int hodp_odp_wq_init(void)

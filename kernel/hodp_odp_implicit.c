@@ -5,11 +5,13 @@
  * span gets a child (an ODP range with its own notifier and table) on its
  * first fault or prefetch.  The data path finds children in an xarray
  * under RCU and holds a reference while it uses one.  A child is unlinked
- * once an unmap leaves nothing of it mapped, and freed when the last
- * reference goes.  docs/odp.md says how the span was chosen.
+ * once an unmap, or a fault or prefetch into a hole, leaves nothing of it
+ * mapped, and freed when the last reference goes.  docs/odp.md says how
+ * the span was chosen.
  */
 #include <linux/sched/mm.h>
 #include <linux/sizes.h>
+#include <linux/wait_bit.h>
 
 #include "hodp.h"
 #include "hodp_mr.h"
@@ -32,6 +34,9 @@ int hodp_implicit_init(struct hodp_mr *mr)
 	mmgrab(imp->mm);
 	mutex_init(&imp->lock);
 	xa_init(&imp->children);
+	atomic_set(&imp->alive, 0);
+	refcount_set(&mr->odp_refs, 1);
+	atomic_inc(&to_hdev(mr->ibmr.device)->odp.mrs);
 	return 0;
 }
 
@@ -39,11 +44,15 @@ static void hodp_child_free(struct hodp_odp_child *child)
 {
 	struct hodp_mr *mr = child->odp.mr;
 
-	mmu_interval_notifier_remove(&child->odp.notifier);
-	hodp_odp_teardown(&child->odp);
+	if (!child->odp.stopped)
+		hodp_odp_stop(&child->odp);
+	hodp_odp_free_table(&child->odp);
 	hodp_odp_count(mr, HODP_ODP_CHILDREN_FREED, 1);
 	hodp_odp_count(mr, HODP_ODP_CHILDREN, -1);
 	kfree_rcu(child, rcu);
+	/* The parent waits for this in hodp_implicit_release(); nothing of it is touched after. */
+	if (atomic_dec_and_test(&mr->imp.alive))
+		wake_up_var(&mr->imp.alive);
 }
 
 void hodp_implicit_child_put(struct hodp_odp_child *child)
@@ -84,11 +93,13 @@ static struct hodp_odp_child *hodp_child_create(struct hodp_mr *mr, unsigned lon
 {
 	struct hodp_implicit *imp = &mr->imp;
 	unsigned long start = index << imp->span_shift;
-	unsigned long end = min_t(unsigned long, start + (1UL << imp->span_shift), TASK_SIZE);
+	/* The mm's own limit: a fault runs in a kworker, whose TASK_SIZE says nothing. */
+	unsigned long end = min_t(unsigned long, start + (1UL << imp->span_shift),
+				  imp->mm->task_size);
 	struct hodp_odp_child *child;
 	int err;
 
-	if (start >= TASK_SIZE)
+	if (start >= imp->mm->task_size)
 		return ERR_PTR(-EFAULT);
 	child = kzalloc_obj(*child);
 	if (!child)
@@ -117,6 +128,7 @@ static struct hodp_odp_child *hodp_child_create(struct hodp_mr *mr, unsigned lon
 		mmu_interval_notifier_remove(&child->odp.notifier);
 		goto err_free;
 	}
+	atomic_inc(&imp->alive);
 	hodp_odp_count(mr, HODP_ODP_CHILDREN_CREATED, 1);
 	hodp_odp_count(mr, HODP_ODP_CHILDREN, 1);
 	return child;
@@ -155,21 +167,36 @@ struct hodp_odp *hodp_implicit_child_get(struct hodp_mr *mr, unsigned long addr,
 	return child ? &child->odp : NULL;
 }
 
-/* Deregistration, after every user of the MR is gone. */
+/*
+ * The last hold on the MR is gone: no data path, fault or prefetch uses a
+ * child any more.  What may still run is a child's retirement, queued by an
+ * unmap (and queued again by the next one while the child has a notifier).
+ */
 void hodp_implicit_release(struct hodp_mr *mr)
 {
 	struct hodp_implicit *imp = &mr->imp;
 	struct hodp_odp_child *child;
+	LIST_HEAD(children);
 	unsigned long index;
 
 	mutex_lock(&imp->lock);
 	xa_for_each(&imp->children, index, child) {
 		xa_erase(&imp->children, index);
-		hodp_implicit_child_put(child);
+		list_add_tail(&child->release_node, &children);
 	}
 	mutex_unlock(&imp->lock);
-	/* Retirements queued by invalidations hold the last references. */
-	hodp_odp_flush();
+
+	while ((child = list_first_entry_or_null(&children, struct hodp_odp_child,
+						 release_node))) {
+		list_del(&child->release_node);
+		/* No notifier, no retirement queued again; then none left pending. */
+		hodp_odp_stop(&child->odp);
+		if (cancel_work_sync(&child->retire_work))
+			hodp_implicit_child_put(child);	/* the work's */
+		hodp_implicit_child_put(child);		/* the xarray's */
+	}
+	/* Children a retirement unlinked before us are freed by it. */
+	wait_var_event(&imp->alive, !atomic_read(&imp->alive));
 	xa_destroy(&imp->children);
 	mutex_destroy(&imp->lock);
 	mmdrop(imp->mm);

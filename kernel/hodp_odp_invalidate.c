@@ -2,9 +2,11 @@
 /*
  * ODP invalidation: the kernel is about to change the mapping of part of an
  * ODP range.  Entries there are cleared under the range's lock, which every
- * data-path access holds across its copy, so once this returns nothing in
- * hodp touches those pages; a fault racing with it sees the new sequence
- * and starts over.  An implicit child that an unmap leaves empty is
+ * data-path access holds across its copy, so once this returns hodp starts
+ * no new access to those pages; a fault racing with it sees the new
+ * sequence and starts over.  A page a zero-copy train referenced into an
+ * skb before (get_page()) stays the receiver's until it is copied, as a
+ * page under DMA would.  An implicit child that an unmap leaves empty is
  * unlinked (later: its notifier cannot be removed from inside it).
  */
 #include "hodp.h"
@@ -21,11 +23,15 @@ static bool hodp_odp_invalidate(struct mmu_interval_notifier *mni,
 	bool empty;
 	u64 unmapped;
 
-	/* Sleeping for the lock is not allowed here: the caller retries. */
-	if (!mmu_notifier_range_blockable(range))
+	/*
+	 * The OOM reaper may not sleep.  The lock is held only across one
+	 * packet's copy and table updates, so it is usually free; when it is
+	 * not, the reaper tries again.
+	 */
+	if (mmu_notifier_range_blockable(range))
+		mutex_lock(&odp->lock);
+	else if (!mutex_trylock(&odp->lock))
 		return false;
-
-	mutex_lock(&odp->lock);
 	mmu_interval_set_seq(mni, cur_seq);
 	unmapped = hodp_odp_unmap(odp, start, end);
 	empty = !odp->npages;
@@ -35,10 +41,14 @@ static bool hodp_odp_invalidate(struct mmu_interval_notifier *mni,
 	if (unmapped) {
 		hodp_odp_count(odp->mr, HODP_ODP_INVALIDATIONS, unmapped);
 		hodp_odp_count(odp->mr, HODP_ODP_INVALIDATIONS_HANDLED, 1);
-		/* Only an unmap: memory still mapped (DONTNEED, mprotect) refaults soon. */
-		if (odp->is_child && empty && range->event == MMU_NOTIFY_UNMAP)
-			hodp_implicit_child_retire(odp);
 	}
+	/*
+	 * Only an unmap, but any unmap that finds the child empty (its pages
+	 * may have gone to MADV_DONTNEED before): memory still mapped
+	 * (DONTNEED, mprotect) refaults soon, and keeps its child.
+	 */
+	if (odp->is_child && empty && range->event == MMU_NOTIFY_UNMAP)
+		hodp_implicit_child_retire(odp);
 	return true;
 }
 

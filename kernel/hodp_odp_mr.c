@@ -2,9 +2,12 @@
 /*
  * ODP memory regions: registration of an explicit ODP MR (a notifier and an
  * empty table: nothing pinned, nothing sized by the length), the data
- * path's access to a range's table, unmapping and the per-MR counters.
+ * path's access to a range's table, unmapping, release and the per-MR
+ * counters.
  */
+#include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/wait_bit.h>
 #include <net/netlink.h>
 #include <rdma/rdma_netlink.h>
 #include <rdma/restrack.h>
@@ -31,8 +34,11 @@ int hodp_odp_init(struct hodp_mr *mr, u64 start, u64 length)
 	if (err) {
 		xa_destroy(&odp->chunks);
 		mutex_destroy(&odp->lock);
+		return err;
 	}
-	return err;
+	refcount_set(&mr->odp_refs, 1);
+	atomic_inc(&to_hdev(mr->ibmr.device)->odp.mrs);
+	return 0;
 }
 
 /* Huge mapping @order at @page is broken up: entries around it describe 4 KiB pages. */
@@ -53,7 +59,7 @@ static void hodp_odp_demote(struct hodp_odp *odp, unsigned long page, unsigned i
 
 bool hodp_odp_clear(struct hodp_odp *odp, unsigned long page, u64 *slot)
 {
-	u64 entry = *slot, dma = entry & PAGE_MASK;
+	u64 entry = *slot, phys = entry & PAGE_MASK;
 	unsigned int order;
 
 	lockdep_assert_held(&odp->lock);
@@ -65,8 +71,7 @@ bool hodp_odp_clear(struct hodp_odp *odp, unsigned long page, u64 *slot)
 		hodp_odp_demote(odp, page, order);
 	/* Stores through the kernel mapping bypass the PTE's dirty bit. */
 	if (entry & HODP_ODP_WRITE)
-		set_page_dirty(virt_to_page((void *)(uintptr_t)dma));
-	ib_dma_unmap_page(odp->mr->ibmr.device, dma, PAGE_SIZE, DMA_BIDIRECTIONAL);
+		set_page_dirty(pfn_to_page(PHYS_PFN(phys)));
 	odp->npages--;
 	return true;
 }
@@ -92,14 +97,24 @@ u64 hodp_odp_unmap(struct hodp_odp *odp, unsigned long start, unsigned long end)
 	return unmapped;
 }
 
-void hodp_odp_teardown(struct hodp_odp *odp)
+void hodp_odp_stop(struct hodp_odp *odp)
+{
+	/*
+	 * The table first: a page it still held once the notifier is gone
+	 * could be freed by mm under it, and dirtied here afterwards.
+	 */
+	mutex_lock(&odp->lock);
+	hodp_odp_unmap(odp, odp->start & PAGE_MASK, PAGE_ALIGN(odp->end));
+	mutex_unlock(&odp->lock);
+	mmu_interval_notifier_remove(&odp->notifier);
+	odp->stopped = true;
+}
+
+void hodp_odp_free_table(struct hodp_odp *odp)
 {
 	struct hodp_odp_chunk *chunk;
 	unsigned long index;
 
-	mutex_lock(&odp->lock);
-	hodp_odp_unmap(odp, odp->start & PAGE_MASK, PAGE_ALIGN(odp->end));
-	mutex_unlock(&odp->lock);
 	xa_for_each(&odp->chunks, index, chunk)
 		kfree(chunk);
 	xa_destroy(&odp->chunks);
@@ -128,7 +143,8 @@ static void hodp_odp_miss(struct hodp_mr *mr, u64 iova, u32 len, bool write,
 			  struct hodp_miss *miss)
 {
 	refcount_inc(&mr->refs);
-	*miss = (struct hodp_miss) { .mr = mr, .iova = iova, .len = len, .write = write };
+	*miss = (struct hodp_miss) { .mr = mr, .iova = iova, .len = len,
+				     .write_len = write ? len : 0 };
 }
 
 /* Whether table entry @entry grants the access: read, and write if @write. */
@@ -138,47 +154,51 @@ static inline bool hodp_odp_grants(u64 entry, bool write)
 }
 
 /*
- * The kernel address of user address @addr if its entry grants @write, and
- * in *@span how many bytes from there, up to @want at least, pages that
- * follow each other in memory cover (a huge page's, or neighbours): one copy
- * call for them.  Under the lock.  A responder copies one packet at a time,
- * so the chunk used last is kept: chunks live as long as their table, and
- * most packets find theirs without an xarray walk.
+ * The physical address of user address @addr if its entry grants @write,
+ * and in *@span how many bytes from there, up to @want at least, one copy
+ * may cover: to the end of the page, or of a huge page, or of pages that
+ * follow each other in memory (which the kernel maps contiguously unless
+ * it has highmem).  Under the lock.  A responder copies one packet at a
+ * time, so the chunk used last is kept: chunks live as long as their
+ * table, and most packets find theirs without an xarray walk.
  */
-static inline void *hodp_odp_kaddr(struct hodp_odp *odp, unsigned long addr, bool write,
-				   u64 want, u64 *span)
+static inline bool hodp_odp_phys(struct hodp_odp *odp, unsigned long addr, bool write, u64 want,
+				 phys_addr_t *phys, u64 *span)
 {
 	unsigned long page = addr >> PAGE_SHIFT, index = page >> HODP_ODP_CHUNK_SHIFT;
 	struct hodp_odp_chunk *chunk = odp->hot_chunk;
 	unsigned int order;
 	u64 entry, size;
-	void *va;
 
 	if (unlikely(!chunk || odp->hot_index != index)) {
 		chunk = xa_load(&odp->chunks, index);
 		if (!chunk)
-			return NULL;
+			return false;
 		odp->hot_index = index;
 		odp->hot_chunk = chunk;
 	}
 	entry = chunk->entry[page & (HODP_ODP_CHUNK_PAGES - 1)];
 	if (!hodp_odp_grants(entry, write))
-		return NULL;
+		return false;
+	*phys = (entry & PAGE_MASK) + offset_in_page(addr);
+	if (IS_ENABLED(CONFIG_HIGHMEM)) {
+		*span = PAGE_SIZE - offset_in_page(addr);
+		return true;
+	}
 	order = (entry & HODP_ODP_ORDER_MASK) >> HODP_ODP_ORDER_SHIFT;
 	size = PAGE_SIZE << order;
 	*span = size - (addr & (size - 1));
-	va = (void *)(uintptr_t)(entry & PAGE_MASK) + offset_in_page(addr);
 	while (*span < want) {
 		unsigned long next = (addr + *span) >> PAGE_SHIFT;
 
 		if (next >> HODP_ODP_CHUNK_SHIFT != index)
 			break;
 		entry = chunk->entry[next & (HODP_ODP_CHUNK_PAGES - 1)];
-		if (!hodp_odp_grants(entry, write) || (entry & PAGE_MASK) != (uintptr_t)va + *span)
+		if (!hodp_odp_grants(entry, write) || (entry & PAGE_MASK) != *phys + *span)
 			break;
 		*span += PAGE_SIZE;
 	}
-	return va;
+	return true;
 }
 
 int hodp_odp_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len, bool to_mr,
@@ -196,17 +216,21 @@ int hodp_odp_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len, bo
 		/* One train at most: the lock is held across a bounded copy. */
 		mutex_lock(&odp->lock);
 		while (len && addr < odp->end) {
+			phys_addr_t phys;
+			u32 chunk;
 			u64 span;
-			void *va = hodp_odp_kaddr(odp, addr, to_mr, len, &span);
-			u32 chunk = min_t(u64, min_t(u64, len, span), odp->end - addr);
+			void *va;
 
-			if (!va) {
+			if (!hodp_odp_phys(odp, addr, to_mr, len, &phys, &span)) {
 				mutex_unlock(&odp->lock);
 				hodp_odp_put(odp);
 				goto miss;
 			}
+			chunk = min_t(u64, min_t(u64, len, span), odp->end - addr);
 			/* A page referenced into an skb outlives an invalidation, as DMA would. */
-			err = hodp_xfer(x, va, chunk, dir);
+			va = kmap_local_page(pfn_to_page(PHYS_PFN(phys)));
+			err = hodp_xfer(x, va + offset_in_page(phys), chunk, dir);
+			kunmap_local(va);
 			if (err) {
 				mutex_unlock(&odp->lock);
 				hodp_odp_put(odp);
@@ -230,15 +254,14 @@ void *hodp_odp_lock_u64(struct hodp_mr *mr, u64 iova, struct hodp_odp **locked,
 {
 	unsigned long addr = hodp_odp_addr(mr, iova);
 	struct hodp_odp *odp = hodp_odp_get(mr, addr, false);
-	void *va = NULL;
+	phys_addr_t phys;
 	u64 span;
 
 	if (odp) {
 		mutex_lock(&odp->lock);
-		va = hodp_odp_kaddr(odp, addr, true, sizeof(u64), &span);
-		if (va) {
+		if (hodp_odp_phys(odp, addr, true, sizeof(u64), &phys, &span)) {
 			*locked = odp;
-			return va;
+			return kmap_local_page(pfn_to_page(PHYS_PFN(phys))) + offset_in_page(phys);
 		}
 		mutex_unlock(&odp->lock);
 		hodp_odp_put(odp);
@@ -247,8 +270,9 @@ void *hodp_odp_lock_u64(struct hodp_mr *mr, u64 iova, struct hodp_odp **locked,
 	return NULL;
 }
 
-void hodp_odp_unlock(struct hodp_odp *odp)
+void hodp_odp_unlock(struct hodp_odp *odp, void *va)
 {
+	kunmap_local(va);
 	mutex_unlock(&odp->lock);
 	hodp_odp_put(odp);
 }
@@ -296,12 +320,30 @@ int hodp_fill_stat_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr)
 	return 0;
 }
 
-void hodp_odp_release(struct hodp_mr *mr)
+void hodp_odp_hold(struct hodp_mr *mr)
 {
+	refcount_inc(&mr->odp_refs);
+}
+
+void hodp_odp_drop(struct hodp_mr *mr)
+{
+	struct hodp_dev *hdev = to_hdev(mr->ibmr.device);
+
+	if (!refcount_dec_and_test(&mr->odp_refs))
+		return;
 	if (mr->type == HODP_MR_IMPLICIT) {
 		hodp_implicit_release(mr);
-		return;
+	} else {
+		hodp_odp_stop(&mr->odp);
+		hodp_odp_free_table(&mr->odp);
 	}
-	mmu_interval_notifier_remove(&mr->odp.notifier);
-	hodp_odp_teardown(&mr->odp);
+	kfree_rcu(mr, rcu);
+	/* The device goes once every ODP MR has (hodp_odp_dev_fini()). */
+	if (atomic_dec_and_test(&hdev->odp.mrs))
+		wake_up_var(&hdev->odp.mrs);
+}
+
+void hodp_odp_release(struct hodp_mr *mr)
+{
+	hodp_odp_drop(mr);
 }

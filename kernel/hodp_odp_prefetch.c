@@ -64,7 +64,7 @@ static s64 hodp_prefetch_one(struct hodp_mr *mr, enum ib_uverbs_advise_mr_advice
 	if (!hodp_mr_covers(mr, addr, length))
 		return -EFAULT;
 	mapped = hodp_odp_map(mr, hodp_odp_addr(mr, addr), length,
-			      advice == IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE, true,
+			      advice == IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE ? length : 0, true,
 			      advice == IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT);
 	if (mapped > 0)
 		hodp_odp_count(mr, HODP_ODP_PREFETCHES, mapped);
@@ -79,7 +79,7 @@ static void hodp_prefetch_work(struct work_struct *work)
 	/* Advice, not an order: what cannot be mapped now is faulted later. */
 	for (i = 0; i < pf->num_sge; i++) {
 		hodp_prefetch_one(pf->sge[i].mr, pf->advice, pf->sge[i].addr, pf->sge[i].length);
-		hodp_mr_put(pf->sge[i].mr);
+		hodp_odp_drop(pf->sge[i].mr);
 	}
 	kvfree(pf);
 }
@@ -121,10 +121,13 @@ int hodp_advise_mr(struct ib_pd *pd, enum ib_uverbs_advise_mr_advice advice, u32
 		mr = hodp_prefetch_mr_get(pd, advice, sg_list[i].lkey);
 		if (IS_ERR(mr)) {
 			while (i--)
-				hodp_mr_put(pf->sge[i].mr);
+				hodp_odp_drop(pf->sge[i].mr);
 			kvfree(pf);
 			return PTR_ERR(mr);
 		}
+		/* Queued advice keeps the ODP state, not the registration. */
+		hodp_odp_hold(mr);
+		hodp_mr_put(mr);
 		pf->sge[i].mr = mr;
 		pf->sge[i].addr = sg_list[i].addr;
 		pf->sge[i].length = sg_list[i].length;

@@ -107,6 +107,7 @@ int hodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init, struct ib_u
 
 	qp->hdev = hdev;
 	qp->is_user = !!udata;
+	qp->odp_owner = uctx ? to_huc(uctx)->odp_owner : &hdev->odp.kernel_owner;
 	qp->state = IB_QPS_RESET;
 	qp->sq_sig_all = init->sq_sig_type == IB_SIGNAL_ALL_WR;
 	qp->scq = to_hcq(init->send_cq);

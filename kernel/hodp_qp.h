@@ -152,6 +152,7 @@ struct hodp_qp {
 	 */
 	struct hodp_odp_wait req_wait;
 	struct hodp_odp_wait rx_wait;
+	struct hodp_odp_owner *odp_owner;	/* whose faults they are */
 	struct sk_buff *rx_parked;
 	bool rx_parked_started;	/* it had begun executing: its replay resumes it */
 	bool rx_resume;		/* the packet being handled is such a replay */

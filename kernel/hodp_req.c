@@ -399,7 +399,7 @@ again:
 
 			err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, offset,
 					    by_ref ? HODP_XFER_SKB(skb, 0) : HODP_XFER_BUF(p),
-					    paylen, HODP_FROM_MR, &miss);
+					    paylen, paylen, HODP_FROM_MR, &miss);
 			if (err == -ENOSPC) {
 				/* Not by reference after all: copied. */
 				kfree_skb(skb);
@@ -410,7 +410,7 @@ again:
 				kfree_skb(skb);
 				/* Parked: this packet is built again once the pages are in. */
 				if (!(err == -EAGAIN &&
-				      hodp_odp_park(qp, &qp->req_wait, &miss) == -EAGAIN))
+				      hodp_qp_park(qp, &qp->req_wait, &miss) == -EAGAIN))
 					hodp_req_complete_error(qp, sw, IB_WC_LOC_PROT_ERR);
 				goto out;
 			}

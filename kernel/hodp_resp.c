@@ -36,7 +36,7 @@ enum hodp_resp_result {
  */
 static bool hodp_resp_park(struct hodp_qp *qp, int err, struct hodp_miss *miss)
 {
-	if (err != -EAGAIN || hodp_odp_park(qp, &qp->rx_wait, miss) != -EAGAIN)
+	if (err != -EAGAIN || hodp_qp_park(qp, &qp->rx_wait, miss) != -EAGAIN)
 		return false;
 	qp->rx_parked_started = true;
 	return true;
@@ -148,8 +148,10 @@ static enum hodp_resp_result hodp_resp_send(struct hodp_qp *qp, struct sk_buff *
 	if (!hodp_pkt_size_ok(pkt, qp->mtu))
 		return HODP_RESP_NAK_INVALID;
 
+	/* How long the message is, only its last packet says: a packet's worth. */
 	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, rwqe->sge, rwqe->num_sge, qp->recv_offset,
-			    HODP_XFER_SKB(skb, pkt->hdr_len), pkt->paylen, HODP_TO_MR, &miss);
+			    HODP_XFER_SKB(skb, pkt->hdr_len), pkt->paylen, pkt->paylen, HODP_TO_MR,
+			    &miss);
 	if (hodp_resp_park(qp, err, &miss))
 		return HODP_RESP_PARKED;
 	if (err)
@@ -227,6 +229,9 @@ static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff 
 		}
 		err = hodp_mr_copy(mr, qp->write_va, HODP_XFER_SKB(skb, pkt->hdr_len),
 				   pkt->paylen, HODP_TO_MR, &miss);
+		/* The rest of the message will be written too: one write fault for it. */
+		if (err == -EAGAIN)
+			hodp_miss_write_to(&miss, qp->write_va + qp->write_left);
 		if (hodp_resp_park(qp, err, &miss)) {
 			res = HODP_RESP_PARKED;
 			goto out;
@@ -312,7 +317,7 @@ again:
 		if (err) {
 			kfree_skb(skb);
 			/* Parked: this response is built again once the pages are in. */
-			if (hodp_odp_park(qp, &qp->rx_wait, &miss) == -EAGAIN)
+			if (err == -EAGAIN && hodp_qp_park(qp, &qp->rx_wait, &miss) == -EAGAIN)
 				goto out;
 			goto err_access;
 		}
@@ -567,11 +572,11 @@ static bool hodp_resp_ud(struct hodp_qp *qp, struct sk_buff *skb)
 		memcpy(grh, skb_network_header(skb), sizeof(struct ipv6hdr));
 
 	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, rwqe->sge, rwqe->num_sge, 0,
-			    HODP_XFER_BUF(grh), sizeof(grh), HODP_TO_MR, &miss);
+			    HODP_XFER_BUF(grh), sizeof(grh), sizeof(grh), HODP_TO_MR, &miss);
 	if (!err)
 		err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, rwqe->sge, rwqe->num_sge, sizeof(grh),
-				    HODP_XFER_SKB(skb, pkt->hdr_len), pkt->paylen, HODP_TO_MR,
-				    &miss);
+				    HODP_XFER_SKB(skb, pkt->hdr_len), pkt->paylen, pkt->paylen,
+				    HODP_TO_MR, &miss);
 	if (hodp_resp_park(qp, err, &miss))
 		return true;
 
