@@ -131,13 +131,16 @@ struct hodp_odp_req {
 /*
  * hmm_range_fault() over @req, retried while invalidations race with it
  * (for HMM_RANGE_DEFAULT_TIMEOUT at most), then the table filled under the
- * lock.  @pfns has room for the range; on return it holds what HMM found.
+ * lock.  HMM may drop the mmap lock while a fault waits for I/O, so that a
+ * file whose server does not answer holds up this fault, not every
+ * munmap() of the process.  @pfns has room for the range; on return it
+ * holds what HMM found.
  */
 static int hodp_odp_fault_range(struct hodp_odp *odp, const struct hodp_odp_req *req,
 				unsigned long *pfns, u64 *mapped)
 {
 	struct mm_struct *mm = odp->notifier.mm;
-	unsigned long timeout = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	unsigned long deadline = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
 	struct hmm_range range = {
 		.notifier = &odp->notifier,
 		.start = req->start,
@@ -147,6 +150,7 @@ static int hodp_odp_fault_range(struct hodp_odp *odp, const struct hodp_odp_req 
 		.pfn_flags_mask = req->fault ? HMM_PFN_REQ_WRITE : 0,
 	};
 	unsigned long addr;
+	bool reachable;
 	size_t i;
 	int err;
 
@@ -154,33 +158,36 @@ static int hodp_odp_fault_range(struct hodp_odp *odp, const struct hodp_odp_req 
 	if (err)
 		return err;
 	for (;;) {
-		if (time_after(jiffies, timeout))
+		long left = (long)(deadline - jiffies);
+
+		if (left <= 0)
 			return -ETIMEDOUT;
 		/* HMM overwrote the request flags of the last try with its answer. */
 		for (addr = req->start, i = 0; addr < req->end; addr += PAGE_SIZE, i++)
 			pfns[i] = addr >= req->wstart && addr < req->wend ? HMM_PFN_REQ_WRITE : 0;
-		range.notifier_seq = mmu_interval_read_begin(&odp->notifier);
-		mmap_read_lock(mm);
-		if (!hodp_odp_vmas_reachable(mm, req->start, req->end))
-			err = -EFAULT;
-		else
-			err = hmm_range_fault(&range);
-		mmap_read_unlock(mm);
-		if (err == -EBUSY) {
-			cond_resched();
-			continue;
-		}
+		err = hmm_range_fault_unlocked_timeout(&range, left);
+		if (err == -EBUSY)
+			return -ETIMEDOUT;
 		if (err)
 			return err;
+		/*
+		 * The VMAs now are those HMM walked, or an unmap since changed
+		 * the sequence, which the check below catches.
+		 */
+		mmap_read_lock(mm);
+		reachable = hodp_odp_vmas_reachable(mm, req->start, req->end);
+		mmap_read_unlock(mm);
 
 		mutex_lock(&odp->lock);
 		if (mmu_interval_read_retry(&odp->notifier, range.notifier_seq)) {
 			mutex_unlock(&odp->lock);
+			cond_resched();
 			continue;
 		}
-		*mapped += hodp_odp_install(odp, &range);
+		if (reachable)
+			*mapped += hodp_odp_install(odp, &range);
 		mutex_unlock(&odp->lock);
-		return 0;
+		return reachable ? 0 : -EFAULT;
 	}
 }
 
