@@ -79,8 +79,8 @@ static int hodp_odp_alloc_chunks(struct hodp_odp *odp, unsigned long start, unsi
 static bool hodp_odp_vmas_reachable(struct mm_struct *mm, unsigned long start,
 				    unsigned long end)
 {
-	struct vm_area_struct *vma;
 	VMA_ITERATOR(vmi, mm, start);
+	struct vm_area_struct *vma;
 
 	for_each_vma_range(vmi, vma, end) {
 		if (vma->vm_file &&

@@ -57,14 +57,14 @@ static struct hodp_mr *hodp_prefetch_mr_get(struct ib_pd *pd,
 static s64 hodp_prefetch_one(struct hodp_mr *mr, enum ib_uverbs_advise_mr_advice advice,
 			     u64 addr, u32 length)
 {
+	bool write = advice == IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE;
 	s64 mapped;
 
 	if (!length)
 		return 0;
 	if (!hodp_mr_covers(mr, addr, length))
 		return -EFAULT;
-	mapped = hodp_odp_map(mr, hodp_odp_addr(mr, addr), length,
-			      advice == IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE ? length : 0, true,
+	mapped = hodp_odp_map(mr, hodp_odp_addr(mr, addr), length, write ? length : 0, true,
 			      advice == IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT);
 	if (mapped > 0)
 		hodp_odp_count(mr, HODP_ODP_PREFETCHES, mapped);
