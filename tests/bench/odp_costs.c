@@ -7,6 +7,13 @@
  *   first_touch KIND MIBS      RDMA WRITE of 64 MiB into never-touched memory
  *                              through an ODP MR (odp, odp_thp) or an implicit MR
  *   steady KIND MIBS           the same WRITE again, pages mapped (pinned, odp)
+ *   first_touch_2qp MIBS       two QPs at once, each such a WRITE into an ODP MR
+ *                              of its own (faults served concurrently)
+ *   first_touch_cpu MIBS       memset() of 64 MiB of fresh anonymous memory:
+ *                              the CPU's own page-fault service, the limit
+ *   steady_2qp WHERE MIBS      two QPs at once, 64 MiB each with the pages
+ *                              mapped, into halves of one ODP MR (shared) or
+ *                              into two (separate): what the range lock costs
  *   invalidate OP USECS BASE   munmap / MADV_DONTNEED of 1 GiB mapped by an ODP
  *                              MR, and the same call on memory no MR covers
  *   implicit_child USECS       creating a child: first 4 KiB prefetch in a new
@@ -27,7 +34,7 @@
 static struct ibv_context *ctx;
 static struct ibv_pd *pd;
 static struct ibv_cq *cq;
-static struct ibv_qp *qa, *qb;
+static struct ibv_qp *qa, *qb, *qc, *qd;
 
 static int cmp(const void *x, const void *y)
 {
@@ -56,6 +63,35 @@ static void setup(const char *dev)
 	if (!pd || !cq)
 		die("setup: %s", strerror(errno));
 	rc_loopback_pair(pd, cq, 4, &qa, &qb);
+	rc_loopback_pair(pd, cq, 4, &qc, &qd);
+}
+
+static void post_write(struct ibv_qp *qp, struct ibv_mr *smr, void *src, struct ibv_mr *dmr,
+		       void *dst, size_t len)
+{
+	struct ibv_sge sge = { (uintptr_t)src, (uint32_t)len, smr->lkey };
+	struct ibv_send_wr wr = { .sg_list = &sge, .num_sge = 1, .opcode = IBV_WR_RDMA_WRITE,
+				  .send_flags = IBV_SEND_SIGNALED,
+				  .wr.rdma = { (uintptr_t)dst, dmr->rkey } }, *bad;
+
+	if (ibv_post_send(qp, &wr, &bad))
+		die("post_send: %s", strerror(errno));
+}
+
+/* One WRITE of @len on each of two QPs at once, from @src into @d1 and @d2. */
+static double write2_us(struct ibv_mr *smr, void *src, struct ibv_mr *m1, void *d1,
+			struct ibv_mr *m2, void *d2, size_t len)
+{
+	double t0 = now_us();
+	struct ibv_wc wc;
+	int i;
+
+	post_write(qa, smr, src, m1, d1, len);
+	post_write(qc, smr, src, m2, d2, len);
+	for (i = 0; i < 2; i++)
+		if (!poll_one(cq, &wc) || wc.status != IBV_WC_SUCCESS)
+			die("write failed");
+	return now_us() - t0;
 }
 
 static double write_us(struct ibv_mr *smr, void *src, struct ibv_mr *dmr, void *dst, size_t len)
@@ -141,6 +177,72 @@ static void first_touch(const char *kind, struct ibv_mr *imr)
 		ibv_dereg_mr(dmr);
 	munmap(src, len);
 	munmap(dst, len);
+}
+
+/* Fresh memory under two QPs at once, each into an ODP MR of its own; and the CPU's rate. */
+static void first_touch_two(void)
+{
+	size_t len = 64 * MIB;
+	uint8_t *src = anon(len, -1), *d1 = anon(len, MADV_NOHUGEPAGE);
+	uint8_t *d2 = anon(len, MADV_NOHUGEPAGE), *cpu = anon(len, MADV_NOHUGEPAGE);
+	struct ibv_mr *smr = ibv_reg_mr(pd, src, len, ACCESS);
+	struct ibv_mr *m1 = ibv_reg_mr(pd, d1, len, ACCESS | IBV_ACCESS_ON_DEMAND);
+	struct ibv_mr *m2 = ibv_reg_mr(pd, d2, len, ACCESS | IBV_ACCESS_ON_DEMAND);
+	double us, t0;
+
+	if (!smr || !m1 || !m2)
+		die("MRs: %s", strerror(errno));
+	memset(src, 0x5b, len);
+	us = write2_us(smr, src, m1, d1, m2, d2, len);
+	if (memcmp(src, d1, len) || memcmp(src, d2, len))
+		die("first touch, two QPs: data differs");
+	printf("first_touch_2qp %.1f\n", 2 * len / us);
+	t0 = now_us();
+	memset(cpu, 1, len);
+	printf("first_touch_cpu %.1f\n", len / (now_us() - t0));
+	ibv_dereg_mr(smr);
+	ibv_dereg_mr(m1);
+	ibv_dereg_mr(m2);
+	munmap(src, len);
+	munmap(d1, len);
+	munmap(d2, len);
+	munmap(cpu, len);
+}
+
+/* Two QPs writing at once into one ODP MR's halves, or into two MRs: medians of 5. */
+static void shared_mr(void)
+{
+	size_t len = 64 * MIB;
+	uint8_t *src = anon(len, -1), *dst = anon(2 * len, MADV_NOHUGEPAGE);
+	struct ibv_mr *smr = ibv_reg_mr(pd, src, len, ACCESS);
+	struct ibv_mr *one = ibv_reg_mr(pd, dst, 2 * len, ACCESS | IBV_ACCESS_ON_DEMAND);
+	struct ibv_mr *h1 = ibv_reg_mr(pd, dst, len, ACCESS | IBV_ACCESS_ON_DEMAND);
+	struct ibv_mr *h2 = ibv_reg_mr(pd, dst + len, len, ACCESS | IBV_ACCESS_ON_DEMAND);
+	double shared[5], separate[5];
+	int i;
+
+	if (!smr || !one || !h1 || !h2)
+		die("MRs: %s", strerror(errno));
+	memset(src, 0x5c, len);
+	/* Every MR has the pages mapped before anything is timed. */
+	write2_us(smr, src, one, dst, one, dst + len, len);
+	write2_us(smr, src, h1, dst, h2, dst + len, len);
+	for (i = 0; i < 5; i++) {
+		shared[i] = write2_us(smr, src, one, dst, one, dst + len, len);
+		separate[i] = write2_us(smr, src, h1, dst, h2, dst + len, len);
+	}
+	if (memcmp(src, dst, len) || memcmp(src, dst + len, len))
+		die("two QPs: data differs");
+	qsort(shared, 5, sizeof(double), cmp);
+	qsort(separate, 5, sizeof(double), cmp);
+	printf("steady_2qp shared %.1f\n", 2 * len / shared[2]);
+	printf("steady_2qp separate %.1f\n", 2 * len / separate[2]);
+	ibv_dereg_mr(smr);
+	ibv_dereg_mr(one);
+	ibv_dereg_mr(h1);
+	ibv_dereg_mr(h2);
+	munmap(src, len);
+	munmap(dst, 2 * len);
 }
 
 /* munmap and MADV_DONTNEED of 1 GiB that an ODP MR has mapped, and of plain memory. */
@@ -234,6 +336,8 @@ int main(int argc, char **argv)
 	first_touch("pinned", NULL);
 	first_touch("odp", NULL);
 	first_touch("odp_thp", NULL);
+	first_touch_two();
+	shared_mr();
 	imr = ibv_reg_mr(pd, NULL, SIZE_MAX, ACCESS | IBV_ACCESS_ON_DEMAND);
 	if (!imr)
 		die("implicit MR: %s", strerror(errno));
