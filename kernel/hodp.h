@@ -71,7 +71,7 @@ struct hodp_dev {
 
 struct hodp_ucontext {
 	struct ib_ucontext ibuc;
-	/* Its QPs' ODP faults, which may outlive it (hodp_odp_fault.c). */
+	/* Its process's ODP faults, which may outlive it (hodp_odp_fault.c). */
 	struct hodp_odp_owner *odp_owner;
 };
 

@@ -32,7 +32,7 @@ static void hodp_qp_run(struct work_struct *work)
 	bool more;
 	int n;
 
-	if (hodp_qp_state(qp) < IB_QPS_RTR) {
+	if (READ_ONCE(qp->stopped) || hodp_qp_state(qp) < IB_QPS_RTR) {
 		skb_queue_purge(&qp->rx);
 		return;
 	}
@@ -132,12 +132,14 @@ void hodp_engine_free_qp(struct hodp_qp *qp)
 	qp->rd_res = NULL;
 }
 
-/* With the work item stopped: no fault outstanding, no packet held. */
+/* Stop the work item for good: no fault outstanding, no packet held. */
 static void hodp_engine_drop_waits(struct hodp_qp *qp)
 {
+	/* Inert first: a fault ending below may still queue it. */
+	WRITE_ONCE(qp->stopped, true);
+	cancel_work_sync(&qp->work);
 	hodp_odp_wait_reset(&qp->hdev->odp, &qp->req_wait);
 	hodp_odp_wait_reset(&qp->hdev->odp, &qp->rx_wait);
-	/* A fault just served may have queued the work again. */
 	cancel_work_sync(&qp->work);
 	kfree_skb(qp->rx_parked);
 	qp->rx_parked = NULL;
@@ -148,7 +150,6 @@ static void hodp_engine_drop_waits(struct hodp_qp *qp)
 void hodp_engine_stop_qp(struct hodp_qp *qp)
 {
 	timer_shutdown_sync(&qp->retry_timer);
-	cancel_work_sync(&qp->work);
 	hodp_engine_drop_waits(qp);
 	hodp_resp_reset(qp);
 }
@@ -156,7 +157,6 @@ void hodp_engine_stop_qp(struct hodp_qp *qp)
 static void hodp_engine_quiesce(struct hodp_qp *qp)
 {
 	timer_delete_sync(&qp->retry_timer);
-	cancel_work_sync(&qp->work);
 	hodp_engine_drop_waits(qp);
 }
 
@@ -194,6 +194,8 @@ void hodp_engine_set_state(struct hodp_qp *qp, enum ib_qp_state next)
 			qp->rq.ring->doorbell = 0;
 		}
 		hodp_resp_reset(qp);
+		/* Quiet, reset: the work item may run again (and find RESET). */
+		WRITE_ONCE(qp->stopped, false);
 		break;
 	case IB_QPS_RTR:
 		qp->resp_psn = qp->rq_psn;

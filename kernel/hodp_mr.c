@@ -340,11 +340,8 @@ int hodp_mr_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len,
 		u32 chunk = min_t(u32, len, PAGE_SIZE - pgoff);
 		void *va;
 
-		/*
-		 * Pages that follow each other in memory (a huge page's) go in one
-		 * call: without highmem the kernel maps them contiguously too.
-		 */
-		for (n = 1; !IS_ENABLED(CONFIG_HIGHMEM) && chunk < len &&
+		/* Pages that follow each other in memory (a huge page's) go in one call. */
+		for (n = 1; hodp_kmap_spans_pages() && chunk < len &&
 		     page_to_pfn(mr->pages[i + n]) == page_to_pfn(page) + n; n++)
 			chunk = min_t(u32, len, chunk + PAGE_SIZE);
 		va = kmap_local_page(page);

@@ -80,6 +80,16 @@ struct hodp_mr *hodp_rkey_get(struct hodp_qp *qp, u32 rkey, u64 iova, u64 len, i
 bool hodp_mr_covers(struct hodp_mr *mr, u64 iova, u64 len);
 void hodp_mr_put(struct hodp_mr *mr);
 
+/*
+ * Whether kmap_local_page() of a page maps the pages after it too (the
+ * direct map, without highmem and without the debug option that maps each
+ * page apart): then one copy may run over pages that follow each other.
+ */
+static inline bool hodp_kmap_spans_pages(void)
+{
+	return !IS_ENABLED(CONFIG_HIGHMEM) && !IS_ENABLED(CONFIG_DEBUG_KMAP_LOCAL_FORCE_MAP);
+}
+
 enum hodp_copy_dir {
 	HODP_TO_MR,
 	HODP_FROM_MR,

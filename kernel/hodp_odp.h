@@ -14,6 +14,7 @@
 #include <linux/list.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/refcount.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -42,7 +43,8 @@ struct sk_buff;
 #define HODP_ODP_ORDER_MASK	(0x1full << HODP_ODP_ORDER_SHIFT)
 
 struct hodp_odp_chunk {
-	u64 entry[HODP_ODP_CHUNK_PAGES];
+	unsigned long index;		/* user page number >> CHUNK_SHIFT */
+	u64 *entry;			/* CHUNK_PAGES of them: one 4 KiB allocation */
 };
 
 enum hodp_odp_stat {
@@ -67,13 +69,17 @@ struct hodp_odp {
 	struct hodp_mr *mr;		/* the MR it serves (a child's parent) */
 	unsigned long start;
 	unsigned long end;
-	/* Guards the table and every access to the pages it points at. */
-	struct mutex lock;
+	/*
+	 * Guards the table and every access to the pages it points at: the
+	 * data path reads (QPs sharing an MR copy at once), faults and
+	 * invalidations write.
+	 */
+	struct rw_semaphore lock;
 	struct xarray chunks;		/* user page number >> CHUNK_SHIFT -> chunk */
-	/* The chunk the data path used last (index, chunk), under lock. */
-	unsigned long hot_index;
-	struct hodp_odp_chunk *hot_chunk;
-	u64 npages;			/* entries mapped, under lock */
+	/* The chunk the data path used last; any reader replaces it (chunks stay). */
+	struct hodp_odp_chunk *hot;
+	u64 npages;			/* entries mapped, under lock for writing */
+	atomic_t filling;		/* faults and prefetches at work: a child stays linked */
 	bool is_child;
 	bool stopped;			/* hodp_odp_stop() done: no notifier */
 };
@@ -138,13 +144,17 @@ struct hodp_odp_wait {
 };
 
 /*
- * Whose faults these are: a user context (one per process, normally), or
- * the device's kernel QPs.  Faults run concurrently, a bounded number per
- * owner and per device, so that memory whose fault never ends (a FUSE or
- * NFS server that does not answer) holds up its owner's streams alone.
+ * Whose faults these are: a process (the user contexts it opened on the
+ * device share one), or the device's kernel QPs.  Faults run concurrently,
+ * a bounded number per owner and per device, so that memory whose fault
+ * never ends (a FUSE or NFS server that does not answer) holds up its
+ * owner's streams alone.
  */
 struct hodp_odp_owner {
-	refcount_t refs;		/* its context, and faults queued or running */
+	refcount_t refs;		/* its contexts, and faults queued or running */
+	struct hodp_odp_dev *dev;
+	struct mm_struct *mm;		/* mmgrab()bed: who, never reused meanwhile */
+	struct list_head node;		/* on dev->owners */
 	unsigned int running;		/* under the device's fault lock */
 	struct list_head queued;	/* faults waiting for a slot, oldest first */
 	struct list_head ready;		/* on hodp_odp_dev.ready: queued faults, room */
@@ -157,6 +167,8 @@ struct hodp_odp_dev {
 	struct list_head ready;		/* owners with a fault to start, round robin */
 	unsigned int running;
 	struct hodp_odp_owner kernel_owner;
+	struct mutex owners_lock;	/* the owners list */
+	struct list_head owners;
 	/* ODP MRs not freed yet: faults and prefetches may outlive their dereg. */
 	atomic_t mrs;
 };
@@ -236,12 +248,18 @@ int hodp_advise_mr(struct ib_pd *pd, enum ib_uverbs_advise_mr_advice advice, u32
 /* Faults (hodp_odp_fault.c). */
 int hodp_odp_wq_init(void);
 void hodp_odp_wq_exit(void);
-/* The ODP workqueue: faults, prefetches, retiring children. */
-bool hodp_odp_queue(struct work_struct *work);
+/* Work besides faults, each kind on a workqueue of its own. */
+enum hodp_odp_queue {
+	HODP_ODP_PREFETCH,	/* ibv_advise_mr() without FLUSH */
+	HODP_ODP_RETIRE,	/* unlinking an empty implicit child */
+};
+
+bool hodp_odp_queue(enum hodp_odp_queue q, struct work_struct *work);
 void hodp_odp_dev_init(struct hodp_odp_dev *dev);
 /* Device removal: wait until every ODP MR, and so every fault, is gone. */
 void hodp_odp_dev_fini(struct hodp_odp_dev *dev);
-struct hodp_odp_owner *hodp_odp_owner_alloc(void);
+/* The owner for process @mm, referenced; NULL when out of memory. */
+struct hodp_odp_owner *hodp_odp_owner_get(struct hodp_odp_dev *dev, struct mm_struct *mm);
 void hodp_odp_owner_put(struct hodp_odp_owner *owner);
 void hodp_odp_wait_init(struct hodp_odp_wait *w, void (*done)(struct hodp_odp_wait *w));
 /*

@@ -43,7 +43,7 @@ static unsigned long hodp_odp_fault_around(void)
 	return rounddown_pow_of_two(kb * SZ_1K);
 }
 
-static struct workqueue_struct *hodp_odp_wq;
+static struct workqueue_struct *hodp_odp_wq, *hodp_prefetch_wq, *hodp_retire_wq;
 
 /* Make sure the table has chunks for [start, end); before taking the range's lock. */
 static int hodp_odp_alloc_chunks(struct hodp_odp *odp, unsigned long start, unsigned long end)
@@ -60,8 +60,15 @@ static int hodp_odp_alloc_chunks(struct hodp_odp *odp, unsigned long start, unsi
 		chunk = kzalloc_obj(*chunk);
 		if (!chunk)
 			return -ENOMEM;
+		chunk->index = index;
+		chunk->entry = kcalloc(HODP_ODP_CHUNK_PAGES, sizeof(u64), GFP_KERNEL);
+		if (!chunk->entry) {
+			kfree(chunk);
+			return -ENOMEM;
+		}
 		err = xa_insert(&odp->chunks, index, chunk, GFP_KERNEL);
 		if (err) {
+			kfree(chunk->entry);
 			kfree(chunk);
 			if (err != -EBUSY)
 				return err;
@@ -116,16 +123,15 @@ static u64 hodp_odp_install(struct hodp_odp *odp, const struct hmm_range *range)
 
 /*
  * What a fault asks of HMM for [start, end) of @odp: every page present
- * (@fault) or a snapshot of what is, and writable only within [wstart,
- * wend): breaking copy-on-write sharing or dirtying a shared file page
- * is for the bytes that will be written, not for their neighbours.
+ * (@fault) or a snapshot of what is, and writable (@write) or not.  The
+ * same for every page: HMM retries a walk internally with its own answer
+ * in the pfns, so per-page requests would not survive a retry.
  */
 struct hodp_odp_req {
 	unsigned long start;
 	unsigned long end;
-	unsigned long wstart;
-	unsigned long wend;
 	bool fault;
+	bool write;
 };
 
 /*
@@ -146,12 +152,10 @@ static int hodp_odp_fault_range(struct hodp_odp *odp, const struct hodp_odp_req 
 		.start = req->start,
 		.end = req->end,
 		.hmm_pfns = pfns,
-		.default_flags = req->fault ? HMM_PFN_REQ_FAULT : 0,
-		.pfn_flags_mask = req->fault ? HMM_PFN_REQ_WRITE : 0,
+		.default_flags = req->fault ? HMM_PFN_REQ_FAULT |
+					      (req->write ? HMM_PFN_REQ_WRITE : 0) : 0,
 	};
-	unsigned long addr;
 	bool reachable;
-	size_t i;
 	int err;
 
 	err = hodp_odp_alloc_chunks(odp, req->start, req->end);
@@ -162,9 +166,6 @@ static int hodp_odp_fault_range(struct hodp_odp *odp, const struct hodp_odp_req 
 
 		if (left <= 0)
 			return -ETIMEDOUT;
-		/* HMM overwrote the request flags of the last try with its answer. */
-		for (addr = req->start, i = 0; addr < req->end; addr += PAGE_SIZE, i++)
-			pfns[i] = addr >= req->wstart && addr < req->wend ? HMM_PFN_REQ_WRITE : 0;
 		err = hmm_range_fault_unlocked_timeout(&range, left);
 		if (err == -EBUSY)
 			return -ETIMEDOUT;
@@ -178,15 +179,15 @@ static int hodp_odp_fault_range(struct hodp_odp *odp, const struct hodp_odp_req 
 		reachable = hodp_odp_vmas_reachable(mm, req->start, req->end);
 		mmap_read_unlock(mm);
 
-		mutex_lock(&odp->lock);
+		down_write(&odp->lock);
 		if (mmu_interval_read_retry(&odp->notifier, range.notifier_seq)) {
-			mutex_unlock(&odp->lock);
+			up_write(&odp->lock);
 			cond_resched();
 			continue;
 		}
 		if (reachable)
 			*mapped += hodp_odp_install(odp, &range);
-		mutex_unlock(&odp->lock);
+		up_write(&odp->lock);
 		return reachable ? 0 : -EFAULT;
 	}
 }
@@ -238,7 +239,8 @@ static int hodp_odp_fault_one(struct hodp_odp *odp, unsigned long addr, unsigned
 	vma = vma_lookup(mm, addr);
 	if (vma) {
 		win.start = max(win.start, vma->vm_start);
-		win.end = min(win.end, vma->vm_end);	/* the window holds need_end */
+		/* A miss running past the VMA faults (and fails) there. */
+		win.end = max(min(win.end, vma->vm_end), need_end);
 	}
 	mmap_read_unlock(mm);
 	if (!vma)
@@ -247,12 +249,10 @@ static int hodp_odp_fault_one(struct hodp_odp *odp, unsigned long addr, unsigned
 	if (write_end) {
 		req.start = need_start;
 		req.end = clamp(PAGE_ALIGN(write_end), need_end, max(win.end, need_end));
-		req.wstart = req.start;
-		req.wend = req.end;
+		req.write = true;
 		err = hodp_odp_fault_pages(odp, &req, mapped, &order, addr);
 		if (err && req.end != need_end) {
 			req.end = need_end;
-			req.wend = need_end;
 			err = hodp_odp_fault_pages(odp, &req, mapped, &order, addr);
 		}
 		if (err)
@@ -305,6 +305,7 @@ s64 hodp_odp_map(struct hodp_mr *mr, unsigned long addr, u64 len, u64 write_len,
 			hodp_odp_put(odp);
 			return -EFAULT;
 		}
+		atomic_inc(&odp->filling);
 		if (!exact) {
 			err = hodp_odp_fault_one(odp, addr, stop - addr,
 						 write_end ? min(write_end, odp->end) : 0, &mapped);
@@ -315,9 +316,8 @@ s64 hodp_odp_map(struct hodp_mr *mr, unsigned long addr, u64 len, u64 write_len,
 				struct hodp_odp_req req = {
 					.start = addr & PAGE_MASK,
 					.end = PAGE_ALIGN(next),
-					.wstart = write_len ? addr & PAGE_MASK : 0,
-					.wend = write_len ? PAGE_ALIGN(next) : 0,
 					.fault = !snapshot,
+					.write = write_len,
 				};
 
 				err = hodp_odp_fault_pages(odp, &req, &mapped, NULL, 0);
@@ -325,9 +325,10 @@ s64 hodp_odp_map(struct hodp_mr *mr, unsigned long addr, u64 len, u64 write_len,
 				cond_resched();
 			}
 		}
-		mmput(mm);
+		/* The last user gone meanwhile: its teardown is not this fault's to do. */
+		mmput_async(mm);
 		/* A child made for a hole, or emptied meanwhile, is not kept. */
-		if (odp->is_child && !READ_ONCE(odp->npages))
+		if (atomic_dec_and_test(&odp->filling) && odp->is_child && !READ_ONCE(odp->npages))
 			hodp_implicit_child_retire(odp);
 		hodp_odp_put(odp);
 		addr = stop;
@@ -359,22 +360,46 @@ struct hodp_odp_fault {
 	bool started;			/* under dev->lock */
 };
 
-struct hodp_odp_owner *hodp_odp_owner_alloc(void)
+static void hodp_odp_owner_init(struct hodp_odp_owner *owner, struct hodp_odp_dev *dev)
 {
-	struct hodp_odp_owner *owner = kzalloc_obj(*owner);
-
-	if (!owner)
-		return NULL;
 	refcount_set(&owner->refs, 1);
+	owner->dev = dev;
 	INIT_LIST_HEAD(&owner->queued);
 	INIT_LIST_HEAD(&owner->ready);
+}
+
+struct hodp_odp_owner *hodp_odp_owner_get(struct hodp_odp_dev *dev, struct mm_struct *mm)
+{
+	struct hodp_odp_owner *owner;
+
+	mutex_lock(&dev->owners_lock);
+	list_for_each_entry(owner, &dev->owners, node) {
+		if (owner->mm == mm && refcount_inc_not_zero(&owner->refs))
+			goto out;
+	}
+	owner = kzalloc_obj(*owner);
+	if (owner) {
+		hodp_odp_owner_init(owner, dev);
+		owner->mm = mm;
+		mmgrab(mm);
+		list_add(&owner->node, &dev->owners);
+	}
+out:
+	mutex_unlock(&dev->owners_lock);
 	return owner;
 }
 
 void hodp_odp_owner_put(struct hodp_odp_owner *owner)
 {
-	if (refcount_dec_and_test(&owner->refs))
-		kfree(owner);
+	struct hodp_odp_dev *dev = owner->dev;
+
+	/* The kernel owner keeps the device's reference: never here. */
+	if (!refcount_dec_and_mutex_lock(&owner->refs, &dev->owners_lock))
+		return;
+	list_del(&owner->node);
+	mutex_unlock(&dev->owners_lock);
+	mmdrop(owner->mm);
+	kfree(owner);
 }
 
 /* Start queued faults while there is room, taking owners in turn.  Under dev->lock. */
@@ -493,9 +518,11 @@ int hodp_odp_park(struct hodp_odp_dev *dev, struct hodp_odp_owner *owner,
 	hodp_odp_count(mr, HODP_ODP_FAULTS, 1);
 	trace_hodp_odp_fault(qpn, mr->ibmr.lkey, miss->iova, miss->len, miss->write_len);
 
-	WRITE_ONCE(w->pending, true);
 	spin_lock(&dev->lock);
+	/* One fault per stream: the engine parks a stream only once at a time. */
+	WARN_ON_ONCE(w->fault);
 	w->fault = f;
+	WRITE_ONCE(w->pending, true);
 	list_add_tail(&f->node, &owner->queued);
 	if (owner->running < HODP_ODP_RUNNING_PER_OWNER && list_empty(&owner->ready))
 		list_add_tail(&owner->ready, &dev->ready);
@@ -522,20 +549,20 @@ void hodp_odp_wait_reset(struct hodp_odp_dev *dev, struct hodp_odp_wait *w)
 			f = NULL;
 		}
 	}
+	WRITE_ONCE(w->pending, false);
+	w->result = 0;
 	spin_unlock(&dev->lock);
 	if (f)
 		hodp_odp_fault_free(f);
-	WRITE_ONCE(w->pending, false);
-	w->result = 0;
 }
 
 void hodp_odp_dev_init(struct hodp_odp_dev *dev)
 {
 	spin_lock_init(&dev->lock);
 	INIT_LIST_HEAD(&dev->ready);
-	refcount_set(&dev->kernel_owner.refs, 1);
-	INIT_LIST_HEAD(&dev->kernel_owner.queued);
-	INIT_LIST_HEAD(&dev->kernel_owner.ready);
+	hodp_odp_owner_init(&dev->kernel_owner, dev);
+	mutex_init(&dev->owners_lock);
+	INIT_LIST_HEAD(&dev->owners);
 	atomic_set(&dev->mrs, 0);
 }
 
@@ -543,21 +570,35 @@ void hodp_odp_dev_fini(struct hodp_odp_dev *dev)
 {
 	/* Faults and prefetches hold their MR: none is left once every MR is gone. */
 	wait_var_event(&dev->mrs, !atomic_read(&dev->mrs));
+	mutex_destroy(&dev->owners_lock);
 }
 
-bool hodp_odp_queue(struct work_struct *work)
+bool hodp_odp_queue(enum hodp_odp_queue q, struct work_struct *work)
 {
-	return queue_work(hodp_odp_wq, work);
+	return queue_work(q == HODP_ODP_PREFETCH ? hodp_prefetch_wq : hodp_retire_wq, work);
 }
 
 int hodp_odp_wq_init(void)
 {
 	/* Faults may be what reclaim waits on, like the engine. */
 	hodp_odp_wq = alloc_workqueue("hodp_odp", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
-	return hodp_odp_wq ? 0 : -ENOMEM;
+	/* Advice stuck on a file server holds up advice only, a few at a time. */
+	hodp_prefetch_wq = alloc_workqueue("hodp_prefetch", WQ_UNBOUND, HODP_ODP_RUNNING_PER_OWNER);
+	/* A release (in a fault or a prefetch) waits for these: never behind either. */
+	hodp_retire_wq = alloc_workqueue("hodp_retire", WQ_UNBOUND, 0);
+	if (hodp_odp_wq && hodp_prefetch_wq && hodp_retire_wq)
+		return 0;
+	hodp_odp_wq_exit();
+	return -ENOMEM;
 }
 
 void hodp_odp_wq_exit(void)
 {
-	destroy_workqueue(hodp_odp_wq);
+	/* Each is flushed: no work runs module code once this returns. */
+	if (hodp_odp_wq)
+		destroy_workqueue(hodp_odp_wq);
+	if (hodp_prefetch_wq)
+		destroy_workqueue(hodp_prefetch_wq);
+	if (hodp_retire_wq)
+		destroy_workqueue(hodp_retire_wq);
 }

@@ -69,9 +69,14 @@ static void hodp_child_retire_work(struct work_struct *work)
 	bool unlink;
 
 	mutex_lock(&imp->lock);
-	mutex_lock(&child->odp.lock);
-	unlink = !child->odp.npages && xa_load(&imp->children, child->index) == child;
-	mutex_unlock(&child->odp.lock);
+	/*
+	 * Not while a fault or prefetch fills it: it would fill an orphan.
+	 * One that leaves it empty retires it again.
+	 */
+	down_read(&child->odp.lock);
+	unlink = !child->odp.npages && !atomic_read(&child->odp.filling) &&
+		 xa_load(&imp->children, child->index) == child;
+	up_read(&child->odp.lock);
 	if (unlink)
 		xa_erase(&imp->children, child->index);
 	mutex_unlock(&imp->lock);
@@ -85,7 +90,7 @@ void hodp_implicit_child_retire(struct hodp_odp *odp)
 	struct hodp_odp_child *child = container_of(odp, struct hodp_odp_child, odp);
 
 	/* Removing its notifier cannot happen inside its own callback. */
-	if (refcount_inc_not_zero(&child->refs) && !hodp_odp_queue(&child->retire_work))
+	if (refcount_inc_not_zero(&child->refs) && !hodp_odp_queue(HODP_ODP_RETIRE, &child->retire_work))
 		hodp_implicit_child_put(child);
 }
 
@@ -111,7 +116,7 @@ static struct hodp_odp_child *hodp_child_create(struct hodp_mr *mr, unsigned lon
 	child->odp.start = start;
 	child->odp.end = end;
 	child->odp.is_child = true;
-	mutex_init(&child->odp.lock);
+	init_rwsem(&child->odp.lock);
 	xa_init(&child->odp.chunks);
 
 	if (!mmget_not_zero(imp->mm)) {

@@ -2,7 +2,8 @@
 /*
  * ODP invalidation: the kernel is about to change the mapping of part of an
  * ODP range.  Entries there are cleared under the range's lock, which every
- * data-path access holds across its copy, so once this returns hodp starts
+ * data-path access holds (for reading) across its copy, so once this
+ * returns no copy is under way there and hodp starts
  * no new access to those pages; a fault racing with it sees the new
  * sequence and starts over.  A page a zero-copy train referenced into an
  * skb before (get_page()) stays the receiver's until it is copied, as a
@@ -24,18 +25,18 @@ static bool hodp_odp_invalidate(struct mmu_interval_notifier *mni,
 	u64 unmapped;
 
 	/*
-	 * The OOM reaper may not sleep.  The lock is held only across one
-	 * packet's copy and table updates, so it is usually free; when it is
-	 * not, the reaper tries again.
+	 * The OOM reaper may not sleep.  The lock is held only across packets'
+	 * copies and table updates, so it is usually free; when it is not,
+	 * the reaper tries again.
 	 */
 	if (mmu_notifier_range_blockable(range))
-		mutex_lock(&odp->lock);
-	else if (!mutex_trylock(&odp->lock))
+		down_write(&odp->lock);
+	else if (!down_write_trylock(&odp->lock))
 		return false;
 	mmu_interval_set_seq(mni, cur_seq);
 	unmapped = hodp_odp_unmap(odp, start, end);
 	empty = !odp->npages;
-	mutex_unlock(&odp->lock);
+	up_write(&odp->lock);
 
 	trace_hodp_odp_invalidate(odp->mr->ibmr.lkey, start, end, range->event, unmapped);
 	if (unmapped) {

@@ -27,13 +27,12 @@ int hodp_odp_init(struct hodp_mr *mr, u64 start, u64 length)
 	odp->mr = mr;
 	odp->start = start;
 	odp->end = start + length;
-	mutex_init(&odp->lock);
+	init_rwsem(&odp->lock);
 	xa_init(&odp->chunks);
 	err = mmu_interval_notifier_insert(&odp->notifier, current->mm, start, length,
 					   &hodp_odp_mni_ops);
 	if (err) {
 		xa_destroy(&odp->chunks);
-		mutex_destroy(&odp->lock);
 		return err;
 	}
 	refcount_set(&mr->odp_refs, 1);
@@ -62,7 +61,7 @@ bool hodp_odp_clear(struct hodp_odp *odp, unsigned long page, u64 *slot)
 	u64 entry = *slot, phys = entry & PAGE_MASK;
 	unsigned int order;
 
-	lockdep_assert_held(&odp->lock);
+	lockdep_assert_held_write(&odp->lock);
 	if (!entry)
 		return false;
 	*slot = 0;
@@ -83,7 +82,7 @@ u64 hodp_odp_unmap(struct hodp_odp *odp, unsigned long start, unsigned long end)
 	unsigned long index;
 	u64 unmapped = 0;
 
-	lockdep_assert_held(&odp->lock);
+	lockdep_assert_held_write(&odp->lock);
 	if (start >= end)
 		return 0;
 	xa_for_each_range(&odp->chunks, index, chunk, first >> HODP_ODP_CHUNK_SHIFT,
@@ -103,9 +102,9 @@ void hodp_odp_stop(struct hodp_odp *odp)
 	 * The table first: a page it still held once the notifier is gone
 	 * could be freed by mm under it, and dirtied here afterwards.
 	 */
-	mutex_lock(&odp->lock);
+	down_write(&odp->lock);
 	hodp_odp_unmap(odp, odp->start & PAGE_MASK, PAGE_ALIGN(odp->end));
-	mutex_unlock(&odp->lock);
+	up_write(&odp->lock);
 	mmu_interval_notifier_remove(&odp->notifier);
 	odp->stopped = true;
 }
@@ -115,10 +114,11 @@ void hodp_odp_free_table(struct hodp_odp *odp)
 	struct hodp_odp_chunk *chunk;
 	unsigned long index;
 
-	xa_for_each(&odp->chunks, index, chunk)
+	xa_for_each(&odp->chunks, index, chunk) {
+		kfree(chunk->entry);
 		kfree(chunk);
+	}
 	xa_destroy(&odp->chunks);
-	mutex_destroy(&odp->lock);
 }
 
 unsigned long hodp_odp_addr(struct hodp_mr *mr, u64 iova)
@@ -158,30 +158,29 @@ static inline bool hodp_odp_grants(u64 entry, bool write)
  * and in *@span how many bytes from there, up to @want at least, one copy
  * may cover: to the end of the page, or of a huge page, or of pages that
  * follow each other in memory (which the kernel maps contiguously unless
- * it has highmem).  Under the lock.  A responder copies one packet at a
- * time, so the chunk used last is kept: chunks live as long as their
- * table, and most packets find theirs without an xarray walk.
+ * it has highmem).  Under the lock, for reading.  A responder copies one
+ * packet at a time, so the chunk used last is kept: chunks live as long as
+ * their table, and most packets find theirs without an xarray walk.
  */
 static inline bool hodp_odp_phys(struct hodp_odp *odp, unsigned long addr, bool write, u64 want,
 				 phys_addr_t *phys, u64 *span)
 {
 	unsigned long page = addr >> PAGE_SHIFT, index = page >> HODP_ODP_CHUNK_SHIFT;
-	struct hodp_odp_chunk *chunk = odp->hot_chunk;
+	struct hodp_odp_chunk *chunk = READ_ONCE(odp->hot);
 	unsigned int order;
 	u64 entry, size;
 
-	if (unlikely(!chunk || odp->hot_index != index)) {
+	if (unlikely(!chunk || chunk->index != index)) {
 		chunk = xa_load(&odp->chunks, index);
 		if (!chunk)
 			return false;
-		odp->hot_index = index;
-		odp->hot_chunk = chunk;
+		WRITE_ONCE(odp->hot, chunk);
 	}
 	entry = chunk->entry[page & (HODP_ODP_CHUNK_PAGES - 1)];
 	if (!hodp_odp_grants(entry, write))
 		return false;
 	*phys = (entry & PAGE_MASK) + offset_in_page(addr);
-	if (IS_ENABLED(CONFIG_HIGHMEM)) {
+	if (!hodp_kmap_spans_pages()) {
 		*span = PAGE_SIZE - offset_in_page(addr);
 		return true;
 	}
@@ -214,7 +213,7 @@ int hodp_odp_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len, bo
 		if (!odp)
 			goto miss;
 		/* One train at most: the lock is held across a bounded copy. */
-		mutex_lock(&odp->lock);
+		down_read(&odp->lock);
 		while (len && addr < odp->end) {
 			phys_addr_t phys;
 			u32 chunk;
@@ -222,7 +221,7 @@ int hodp_odp_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len, bo
 			void *va;
 
 			if (!hodp_odp_phys(odp, addr, to_mr, len, &phys, &span)) {
-				mutex_unlock(&odp->lock);
+				up_read(&odp->lock);
 				hodp_odp_put(odp);
 				goto miss;
 			}
@@ -232,14 +231,14 @@ int hodp_odp_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len, bo
 			err = hodp_xfer(x, va + offset_in_page(phys), chunk, dir);
 			kunmap_local(va);
 			if (err) {
-				mutex_unlock(&odp->lock);
+				up_read(&odp->lock);
 				hodp_odp_put(odp);
 				return err;
 			}
 			addr += chunk;
 			len -= chunk;
 		}
-		mutex_unlock(&odp->lock);
+		up_read(&odp->lock);
 		hodp_odp_put(odp);
 	}
 	return 0;
@@ -258,12 +257,12 @@ void *hodp_odp_lock_u64(struct hodp_mr *mr, u64 iova, struct hodp_odp **locked,
 	u64 span;
 
 	if (odp) {
-		mutex_lock(&odp->lock);
+		down_read(&odp->lock);
 		if (hodp_odp_phys(odp, addr, true, sizeof(u64), &phys, &span)) {
 			*locked = odp;
 			return kmap_local_page(pfn_to_page(PHYS_PFN(phys))) + offset_in_page(phys);
 		}
-		mutex_unlock(&odp->lock);
+		up_read(&odp->lock);
 		hodp_odp_put(odp);
 	}
 	hodp_odp_miss(mr, iova, sizeof(u64), true, miss);
@@ -273,7 +272,7 @@ void *hodp_odp_lock_u64(struct hodp_mr *mr, u64 iova, struct hodp_odp **locked,
 void hodp_odp_unlock(struct hodp_odp *odp, void *va)
 {
 	kunmap_local(va);
-	mutex_unlock(&odp->lock);
+	up_read(&odp->lock);
 	hodp_odp_put(odp);
 }
 

@@ -132,6 +132,6 @@ int hodp_advise_mr(struct ib_pd *pd, enum ib_uverbs_advise_mr_advice advice, u32
 		pf->sge[i].addr = sg_list[i].addr;
 		pf->sge[i].length = sg_list[i].length;
 	}
-	hodp_odp_queue(&pf->work);
+	hodp_odp_queue(HODP_ODP_PREFETCH, &pf->work);
 	return 0;
 }

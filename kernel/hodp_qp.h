@@ -108,6 +108,11 @@ struct hodp_qp {
 
 	/* Engine: everything below belongs to the QP's work item. */
 	struct work_struct work;
+	/*
+	 * Being reset or destroyed: the work item does nothing, though an ODP
+	 * fault ending may still queue it.  Set and cleared by modify/destroy.
+	 */
+	bool stopped;
 	struct sk_buff_head rx;		/* packets from the wire or a local QP */
 	struct timer_list retry_timer;	/* ACK time-out and RNR wait */
 	unsigned long retry_deadline;	/* when it is due, in jiffies */

@@ -18,7 +18,7 @@ int hodp_alloc_ucontext(struct ib_ucontext *ibuc, struct ib_udata *udata)
 		err = -ENOMEM;
 		goto err_dec;
 	}
-	huc->odp_owner = hodp_odp_owner_alloc();
+	huc->odp_owner = hodp_odp_owner_get(&hdev->odp, current->mm);
 	if (!huc->odp_owner) {
 		err = -ENOMEM;
 		goto err_dec;
