@@ -304,10 +304,11 @@ static inline uint8_t *map_huge_aligned(size_t len, int advice)
 	return p;
 }
 
-/* KiB of the mapping holding @p that transparent huge pages back, or -1. */
-static inline long thp_kb(const void *p)
+/* A field of the /proc/self/smaps entry of the mapping holding @p, in kB, or -1. */
+static inline long smaps_kb(const void *p, const char *field)
 {
 	FILE *f = fopen("/proc/self/smaps", "r");
+	size_t flen = strlen(field);
 	unsigned long s, e;
 	bool in = false;
 	char line[256];
@@ -316,12 +317,20 @@ static inline long thp_kb(const void *p)
 	while (f && fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%lx-%lx ", &s, &e) == 2 && strchr(line, ' ') > strchr(line, '-'))
 			in = (uintptr_t)p >= s && (uintptr_t)p < e;
-		else if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+		else if (in && !strncmp(line, field, flen) && line[flen] == ':') {
+			kb = atol(line + flen + 1);
 			break;
+		}
 	}
 	if (f)
 		fclose(f);
 	return kb;
+}
+
+/* KiB of the mapping holding @p that transparent huge pages back, or -1. */
+static inline long thp_kb(const void *p)
+{
+	return smaps_kb(p, "AnonHugePages");
 }
 
 /* The QP's state as the device reports it, or -1. */

@@ -131,29 +131,6 @@ static bool expect_error(const char *what, int want, enum ibv_wr_opcode op, stru
 	return true;
 }
 
-/* A field of the /proc/self/smaps entry of the mapping holding @p, in kB, or -1. */
-static long smaps_kb(const void *p, const char *field)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	size_t flen = strlen(field);
-	unsigned long s, e;
-	bool in = false;
-	char line[256];
-	long kb = -1;
-
-	while (f && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &s, &e) == 2 && strchr(line, ' ') > strchr(line, '-'))
-			in = (uintptr_t)p >= s && (uintptr_t)p < e;
-		else if (in && !strncmp(line, field, flen) && line[flen] == ':') {
-			kb = atol(line + flen + 1);
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 /* A counter of the implicit MR, once it settles at @want (children go in a work item). */
 static long long children_settle(long long want)
 {
