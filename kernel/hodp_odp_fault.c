@@ -106,15 +106,19 @@ static u64 hodp_odp_install(struct hodp_odp *odp, const struct hmm_range *range)
 
 	for (addr = range->start, i = 0; addr < range->end; addr += PAGE_SIZE, i++) {
 		unsigned long pfn = range->hmm_pfns[i];
-		u64 *slot = hodp_odp_slot(odp, addr);
+		u64 *slot = hodp_odp_slot(odp, addr), entry;
 
 		if (!(pfn & HMM_PFN_VALID) || (pfn & HMM_PFN_ERROR))
 			continue;
-		/* A read-only entry upgraded by a write fault: drop the old one first. */
-		hodp_odp_clear(odp, addr >> PAGE_SHIFT, slot);
-		*slot = (u64)(pfn & ~HMM_PFN_FLAGS) << PAGE_SHIFT | HODP_ODP_READ |
+		entry = (u64)(pfn & ~HMM_PFN_FLAGS) << PAGE_SHIFT | HODP_ODP_READ |
 			(pfn & HMM_PFN_WRITE ? HODP_ODP_WRITE : 0) |
 			(u64)hmm_pfn_to_map_order(pfn) << HODP_ODP_ORDER_SHIFT;
+		/* The window's pass finds what the write pass mapped. */
+		if (*slot == entry)
+			continue;
+		/* A read-only entry upgraded by a write fault: drop the old one first. */
+		hodp_odp_clear(odp, addr >> PAGE_SHIFT, slot);
+		*slot = entry;
 		mapped++;
 	}
 	odp->npages += mapped;

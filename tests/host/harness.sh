@@ -39,4 +39,13 @@ HODP_VM_ALLOW_REPORTS='harness allowed' $run sh -c \
 	'echo "<4>WARNING: hodp harness allowed report" > /dev/kmsg
 	 echo "<4>WARNING: hodp harness self-test report" > /dev/kmsg' 2>/dev/null; rc=$?
 check "a report it does not match still fails the run" test $rc -ne 0
+
+# A crashed guest kernel ends the run at once, not at the time-out (an
+# hour): the guest boots with oops=panic, and QEMU exits on the panic.
+t0=$SECONDS
+HODP_VM_TIMEOUT=600 $run sh -c 'echo c > /proc/sysrq-trigger; sleep 600' 2>/dev/null; rc=$?
+took=$((SECONDS - t0))
+echo "# a guest kernel crash ended the run after $took s with status $rc"
+check "a guest kernel crash fails the run within a boot's time, not the time-out" 	test $rc -ne 0 -a $took -lt 300
+check "the crash's panic is in the guest log" grep -q "Kernel panic" build/vm/dmesg.log
 tap_done

@@ -451,7 +451,7 @@ static bool t_thp_half_unmapped(int rounds)
  */
 static bool t_dereg_munmap(int rounds)
 {
-	size_t len = 8 * MIB;
+	size_t len = 4 * MIB;
 	uint8_t *src = map_anon(len);
 	struct ibv_mr *smr = ibv_reg_mr(pd, src, len, ACCESS);
 	int r;
@@ -472,7 +472,7 @@ static bool t_dereg_munmap(int rounds)
 		CHECK(!ibv_dereg_mr(mr), "round %d: dereg: %s", r, strerror(errno));
 		pthread_join(t, NULL);
 	}
-	printf("#   %d rounds of 8 MiB written, deregistered and unmapped at once\n", rounds);
+	printf("#   %d rounds of 4 MiB written, deregistered and unmapped at once\n", rounds);
 	ibv_dereg_mr(smr);
 	munmap(src, len);
 	return true;
@@ -539,7 +539,7 @@ static bool t_implicit_dereg_churn(int rounds)
 					  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 
 			CHECK(p != MAP_FAILED, "mmap: %s", strerror(errno));
-			CHECK(rdma_ok(IBV_WR_RDMA_WRITE, smr, src, MIB, mr, p), "round %d", r);
+			CHECK(rdma_ok(IBV_WR_RDMA_WRITE, smr, src, 64 * KIB, mr, p), "round %d", r);
 		}
 		for (i = 0; i < 2; i++) {
 			c[i].stop = 0;
