@@ -90,7 +90,8 @@ void hodp_implicit_child_retire(struct hodp_odp *odp)
 	struct hodp_odp_child *child = container_of(odp, struct hodp_odp_child, odp);
 
 	/* Removing its notifier cannot happen inside its own callback. */
-	if (refcount_inc_not_zero(&child->refs) && !hodp_odp_queue(HODP_ODP_RETIRE, &child->retire_work))
+	if (refcount_inc_not_zero(&child->refs) &&
+	    !hodp_odp_queue(HODP_ODP_RETIRE, &child->retire_work))
 		hodp_implicit_child_put(child);
 }
 
