@@ -69,7 +69,7 @@ static void hodp_mr_destroy(struct hodp_dev *hdev, struct hodp_mr *mr)
 	hodp_mr_put(mr);
 	wait_for_completion(&mr->released);
 	if (mr->type == HODP_MR_ODP || mr->type == HODP_MR_IMPLICIT) {
-		hodp_odp_release(mr);
+		hodp_odp_drop(mr);	/* the registration's hold */
 		return;
 	}
 	kvfree(mr->pages);

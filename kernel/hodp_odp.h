@@ -185,14 +185,13 @@ static inline u64 *hodp_odp_slot(struct hodp_odp *odp, unsigned long addr)
 /* Registration and release (hodp_odp_mr.c, hodp_odp_implicit.c). */
 int hodp_odp_init(struct hodp_mr *mr, u64 start, u64 length);
 int hodp_implicit_init(struct hodp_mr *mr);
-/*
- * Deregistration, once the data path is done with @mr: its ODP state and
- * @mr itself are freed now, or by the last fault or prefetch holding them
- * (hodp_odp_hold()), which a dereg never waits for.
- */
-void hodp_odp_release(struct hodp_mr *mr);
 /* Keep @mr's ODP state, for a caller holding a data-path reference. */
 void hodp_odp_hold(struct hodp_mr *mr);
+/*
+ * Drop a hold; the registration's is dropped by deregistration, once the
+ * data path is done with @mr.  The last frees the ODP state and @mr itself:
+ * a dereg never waits for a fault or prefetch still holding them.
+ */
 void hodp_odp_drop(struct hodp_mr *mr);
 void hodp_odp_count(struct hodp_mr *mr, enum hodp_odp_stat stat, s64 n);
 int hodp_fill_stat_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr);

@@ -252,7 +252,7 @@ static int hodp_odp_fault_one(struct hodp_odp *odp, unsigned long addr, unsigned
 
 	if (write_end) {
 		req.start = need_start;
-		req.end = clamp(PAGE_ALIGN(write_end), need_end, max(win.end, need_end));
+		req.end = clamp(PAGE_ALIGN(write_end), need_end, win.end);
 		req.write = true;
 		err = hodp_odp_fault_pages(odp, &req, mapped, &order, addr);
 		if (err && req.end != need_end) {
@@ -406,6 +406,14 @@ void hodp_odp_owner_put(struct hodp_odp_owner *owner)
 	kfree(owner);
 }
 
+/* @owner takes its turn at the tail if it has faults queued and room.  Under dev->lock. */
+static void hodp_odp_owner_ready(struct hodp_odp_dev *dev, struct hodp_odp_owner *owner)
+{
+	if (!list_empty(&owner->queued) && owner->running < HODP_ODP_RUNNING_PER_OWNER &&
+	    list_empty(&owner->ready))
+		list_add_tail(&owner->ready, &dev->ready);
+}
+
 /* Start queued faults while there is room, taking owners in turn.  Under dev->lock. */
 static void hodp_odp_dispatch(struct hodp_odp_dev *dev)
 {
@@ -420,8 +428,7 @@ static void hodp_odp_dispatch(struct hodp_odp_dev *dev)
 		dev->running++;
 		owner->running++;
 		list_del_init(&owner->ready);
-		if (!list_empty(&owner->queued) && owner->running < HODP_ODP_RUNNING_PER_OWNER)
-			list_add_tail(&owner->ready, &dev->ready);
+		hodp_odp_owner_ready(dev, owner);
 		queue_work(hodp_odp_wq, &f->work);
 	}
 }
@@ -469,8 +476,7 @@ static void hodp_odp_fault_work(struct work_struct *work)
 	}
 	dev->running--;
 	owner->running--;
-	if (!list_empty(&owner->queued) && list_empty(&owner->ready))
-		list_add_tail(&owner->ready, &dev->ready);
+	hodp_odp_owner_ready(dev, owner);
 	hodp_odp_dispatch(dev);
 	spin_unlock(&dev->lock);
 	hodp_odp_fault_free(f);
@@ -528,8 +534,7 @@ int hodp_odp_park(struct hodp_odp_dev *dev, struct hodp_odp_owner *owner,
 	w->fault = f;
 	WRITE_ONCE(w->pending, true);
 	list_add_tail(&f->node, &owner->queued);
-	if (owner->running < HODP_ODP_RUNNING_PER_OWNER && list_empty(&owner->ready))
-		list_add_tail(&owner->ready, &dev->ready);
+	hodp_odp_owner_ready(dev, owner);
 	hodp_odp_dispatch(dev);
 	spin_unlock(&dev->lock);
 	return -EAGAIN;

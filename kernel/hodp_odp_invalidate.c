@@ -3,12 +3,12 @@
  * ODP invalidation: the kernel is about to change the mapping of part of an
  * ODP range.  Entries there are cleared under the range's lock, which every
  * data-path access holds (for reading) across its copy, so once this
- * returns no copy is under way there and hodp starts
- * no new access to those pages; a fault racing with it sees the new
- * sequence and starts over.  A page a zero-copy train referenced into an
- * skb before (get_page()) stays the receiver's until it is copied, as a
- * page under DMA would.  An implicit child that an unmap leaves empty is
- * unlinked (later: its notifier cannot be removed from inside it).
+ * returns no copy is under way there and hodp starts no new access to
+ * those pages; a fault racing with it sees the new sequence and starts
+ * over.  A page a zero-copy train referenced into an skb before
+ * (get_page()) stays the receiver's until it is copied, as a page under DMA
+ * would.  An implicit child that an unmap leaves empty is unlinked (later:
+ * its notifier cannot be removed from inside it).
  */
 #include "hodp.h"
 #include "hodp_mr.h"

@@ -341,8 +341,3 @@ void hodp_odp_drop(struct hodp_mr *mr)
 	if (atomic_dec_and_test(&hdev->odp.mrs))
 		wake_up_var(&hdev->odp.mrs);
 }
-
-void hodp_odp_release(struct hodp_mr *mr)
-{
-	hodp_odp_drop(mr);
-}

@@ -285,6 +285,16 @@ static inline void rc_loopback_pair(struct ibv_pd *pd, struct ibv_cq *cq, uint32
 	qp_connect(*b, (*a)->qp_num, &gid, 7);
 }
 
+/* @len bytes of private anonymous memory, never touched; exits on failure. */
+static inline uint8_t *map_anon(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	return p;
+}
+
 #define THP_SIZE	(2ul << 20)
 
 /*

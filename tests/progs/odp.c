@@ -74,15 +74,6 @@ static void pair_reset(void)
 	qp_connect(b.qp, a.qp->qp_num, &a.gid, 7);
 }
 
-static uint8_t *map_anon(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	return p;
-}
-
 static struct ibv_mr *reg_odp(struct side *s, void *p, size_t len)
 {
 	struct ibv_mr *mr = ibv_reg_mr(s->pd, p, len, ODP_ACCESS);

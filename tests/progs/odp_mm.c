@@ -68,15 +68,6 @@ static void pair_reset(void)
 	qp_connect(qp_b, qp_a->qp_num, &gid, 7);
 }
 
-static uint8_t *map_anon(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	return p;
-}
-
 static void fill(uint8_t *p, size_t n, unsigned int seed)
 {
 	size_t i;

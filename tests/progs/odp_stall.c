@@ -33,15 +33,6 @@ static double now_s(void)
 	return now_us() / 1e6;
 }
 
-static uint8_t *map_anon(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	return p;
-}
-
 static void post(struct ibv_qp *qp, enum ibv_wr_opcode op, struct ibv_mr *lmr, void *laddr,
 		 struct ibv_mr *rmr, void *raddr, uint32_t len)
 {
