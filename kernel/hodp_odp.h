@@ -80,8 +80,26 @@ struct hodp_odp {
 	struct hodp_odp_chunk *hot;
 	u64 npages;			/* entries mapped, under lock for writing */
 	atomic_t filling;		/* faults and prefetches at work: a child stays linked */
+	struct list_head walks;		/* struct hodp_odp_walk in flight, under lock */
 	bool is_child;
 	bool stopped;			/* hodp_odp_stop() done: no notifier */
+};
+
+/*
+ * A fault's walk of [start, end) of a range with HMM.  HMM starts a walk
+ * over whenever its notifier's range changes; the range's own notifier
+ * covers the whole MR, which reclaim invalidates somewhere every few
+ * milliseconds under memory pressure, more often than a slow walk ends,
+ * so a walk has a notifier of its own for HMM.  Whether what it found may
+ * go in the table is the range's invalidation's to say: it marks the walks
+ * it overlaps @stale under the range's lock, after clearing the table.
+ */
+struct hodp_odp_walk {
+	struct mmu_interval_notifier notifier;
+	struct list_head node;		/* in hodp_odp.walks */
+	unsigned long start;
+	unsigned long end;
+	bool stale;			/* Guarded by the range's lock */
 };
 
 /* A span of an implicit MR, created by its first fault or prefetch. */
@@ -184,6 +202,8 @@ static inline u64 *hodp_odp_slot(struct hodp_odp *odp, unsigned long addr)
 
 /* Registration and release (hodp_odp_mr.c, hodp_odp_implicit.c). */
 int hodp_odp_init(struct hodp_mr *mr, u64 start, u64 length);
+int hodp_odp_range_init(struct hodp_odp *odp, struct hodp_mr *mr, struct mm_struct *mm,
+			unsigned long start, unsigned long end);
 int hodp_implicit_init(struct hodp_mr *mr);
 /* Keep @mr's ODP state, for a caller holding a data-path reference. */
 void hodp_odp_hold(struct hodp_mr *mr);

@@ -138,62 +138,94 @@ struct hodp_odp_req {
 	bool write;
 };
 
+/* HMM's walk starts over for changes to its part of the range alone. */
+static bool hodp_odp_walk_invalidate(struct mmu_interval_notifier *mni,
+				     const struct mmu_notifier_range *range, unsigned long cur_seq)
+{
+	mmu_interval_set_seq(mni, cur_seq);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops hodp_odp_walk_ops = {
+	.invalidate = hodp_odp_walk_invalidate,
+};
+
 /*
- * hmm_range_fault() over @req, retried while invalidations race with it
- * (for HMM_RANGE_DEFAULT_TIMEOUT at most), then the table filled under the
- * lock.  HMM may drop the mmap lock while a fault waits for I/O, so that a
- * file whose server does not answer holds up this fault, not every
- * munmap() of the process.  @pfns has room for the range; on return it
- * holds what HMM found.
+ * Walks of one fault that an invalidation may void before they are
+ * installed: each has HMM's retry budget (HMM_RANGE_DEFAULT_TIMEOUT without
+ * progress) of its own, and a walk that ended is progress; the count bounds
+ * a fault whose pages keep changing under it.
+ */
+#define HODP_ODP_WALKS	8
+
+/*
+ * hmm_range_fault() over @req, then the table filled under the lock unless
+ * an invalidation of the pages came in between (then again, HODP_ODP_WALKS
+ * times at most).  HMM may drop the mmap lock while a fault waits for I/O,
+ * so that a file whose server does not answer holds up this fault, not
+ * every munmap() of the process.  @pfns has room for the range; on return
+ * it holds what HMM found.
  */
 static int hodp_odp_fault_range(struct hodp_odp *odp, const struct hodp_odp_req *req,
 				unsigned long *pfns, u64 *mapped)
 {
 	struct mm_struct *mm = odp->notifier.mm;
-	unsigned long deadline = jiffies + msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	struct hodp_odp_walk walk = { .start = req->start, .end = req->end };
 	struct hmm_range range = {
-		.notifier = &odp->notifier,
+		.notifier = &walk.notifier,
 		.start = req->start,
 		.end = req->end,
 		.hmm_pfns = pfns,
 		.default_flags = req->fault ? HMM_PFN_REQ_FAULT |
 					      (req->write ? HMM_PFN_REQ_WRITE : 0) : 0,
 	};
+	unsigned int walks = 0;
 	bool reachable;
 	int err;
 
 	err = hodp_odp_alloc_chunks(odp, req->start, req->end);
 	if (err)
 		return err;
+	err = mmu_interval_notifier_insert(&walk.notifier, mm, walk.start, walk.end - walk.start,
+					   &hodp_odp_walk_ops);
+	if (err)
+		return err;
+	down_write(&odp->lock);
+	list_add(&walk.node, &odp->walks);
+	up_write(&odp->lock);
 	for (;;) {
-		long left = (long)(deadline - jiffies);
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		err = hmm_range_fault_unlocked_timeout(&range, left);
-		if (err == -EBUSY)
-			return -ETIMEDOUT;
-		if (err)
-			return err;
+		err = hmm_range_fault_unlocked_timeout(&range,
+						       msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT));
 		/*
-		 * The VMAs now are those HMM walked, or an unmap since changed
-		 * the sequence, which the check below catches.
+		 * The VMAs now are those HMM walked, or an unmap since made
+		 * the walk stale.
 		 */
-		mmap_read_lock(mm);
-		reachable = hodp_odp_vmas_reachable(mm, req->start, req->end);
-		mmap_read_unlock(mm);
-
-		down_write(&odp->lock);
-		if (mmu_interval_read_retry(&odp->notifier, range.notifier_seq)) {
-			up_write(&odp->lock);
-			cond_resched();
-			continue;
+		if (!err) {
+			mmap_read_lock(mm);
+			reachable = hodp_odp_vmas_reachable(mm, req->start, req->end);
+			mmap_read_unlock(mm);
 		}
-		if (reachable)
-			*mapped += hodp_odp_install(odp, &range);
+		down_write(&odp->lock);
+		if (err || !walk.stale || ++walks == HODP_ODP_WALKS)
+			break;
+		/*
+		 * A change marked so far is over before HMM walks again: the
+		 * walk's notifier saw it too, and HMM waits for it there.
+		 */
+		walk.stale = false;
 		up_write(&odp->lock);
-		return reachable ? 0 : -EFAULT;
+		cond_resched();
 	}
+	if (!err && walk.stale)
+		err = -ETIMEDOUT;
+	else if (!err && reachable)
+		*mapped += hodp_odp_install(odp, &range);
+	else if (!err)
+		err = -EFAULT;
+	list_del(&walk.node);
+	up_write(&odp->lock);
+	mmu_interval_notifier_remove(&walk.notifier);
+	return err == -EBUSY ? -ETIMEDOUT : err;
 }
 
 static int hodp_odp_fault_pages(struct hodp_odp *odp, const struct hodp_odp_req *req,

@@ -113,25 +113,20 @@ static struct hodp_odp_child *hodp_child_create(struct hodp_mr *mr, unsigned lon
 	child->index = index;
 	refcount_set(&child->refs, 1);
 	INIT_WORK(&child->retire_work, hodp_child_retire_work);
-	child->odp.mr = mr;
-	child->odp.start = start;
-	child->odp.end = end;
 	child->odp.is_child = true;
-	init_rwsem(&child->odp.lock);
-	xa_init(&child->odp.chunks);
 
 	if (!mmget_not_zero(imp->mm)) {
 		err = -EFAULT;
 		goto err_free;
 	}
-	err = mmu_interval_notifier_insert(&child->odp.notifier, imp->mm, start, end - start,
-					   &hodp_odp_mni_ops);
+	err = hodp_odp_range_init(&child->odp, mr, imp->mm, start, end);
 	mmput(imp->mm);
 	if (err)
 		goto err_free;
 	err = xa_err(xa_store(&imp->children, index, child, GFP_KERNEL));
 	if (err) {
 		mmu_interval_notifier_remove(&child->odp.notifier);
+		xa_destroy(&child->odp.chunks);
 		goto err_free;
 	}
 	atomic_inc(&imp->alive);
@@ -140,7 +135,6 @@ static struct hodp_odp_child *hodp_child_create(struct hodp_mr *mr, unsigned lon
 	return child;
 
 err_free:
-	xa_destroy(&child->odp.chunks);
 	kfree(child);
 	return ERR_PTR(err);
 }

@@ -4,11 +4,11 @@
  * ODP range.  Entries there are cleared under the range's lock, which every
  * data-path access holds (for reading) across its copy, so once this
  * returns no copy is under way there and hodp starts no new access to
- * those pages; a fault racing with it sees the new sequence and starts
- * over.  A page a zero-copy train referenced into an skb before
- * (get_page()) stays the receiver's until it is copied, as a page under DMA
- * would.  An implicit child that an unmap leaves empty is unlinked (later:
- * its notifier cannot be removed from inside it).
+ * those pages; a fault whose walk it overlaps is told to start over.  A
+ * page a zero-copy train referenced into an skb before (get_page()) stays
+ * the receiver's until it is copied, as a page under DMA would.  An
+ * implicit child that an unmap leaves empty is unlinked (later: its
+ * notifier cannot be removed from inside it).
  */
 #include "hodp.h"
 #include "hodp_mr.h"
@@ -19,6 +19,7 @@ static bool hodp_odp_invalidate(struct mmu_interval_notifier *mni,
 				const struct mmu_notifier_range *range, unsigned long cur_seq)
 {
 	struct hodp_odp *odp = container_of(mni, struct hodp_odp, notifier);
+	struct hodp_odp_walk *walk;
 	unsigned long start = max(range->start, odp->start);
 	unsigned long end = min(range->end, odp->end);
 	bool empty;
@@ -36,6 +37,10 @@ static bool hodp_odp_invalidate(struct mmu_interval_notifier *mni,
 	mmu_interval_set_seq(mni, cur_seq);
 	unmapped = hodp_odp_unmap(odp, start, end);
 	empty = !odp->npages;
+	list_for_each_entry(walk, &odp->walks, node) {
+		if (walk->start < end && start < walk->end)
+			walk->stale = true;
+	}
 	up_write(&odp->lock);
 
 	trace_hodp_odp_invalidate(odp->mr->ibmr.lkey, start, end, range->event, unmapped);

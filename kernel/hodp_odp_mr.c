@@ -17,24 +17,33 @@
 #include "hodp_mr.h"
 #include "hodp_odp.h"
 
+int hodp_odp_range_init(struct hodp_odp *odp, struct hodp_mr *mr, struct mm_struct *mm,
+			unsigned long start, unsigned long end)
+{
+	int err;
+
+	odp->mr = mr;
+	odp->start = start;
+	odp->end = end;
+	init_rwsem(&odp->lock);
+	xa_init(&odp->chunks);
+	INIT_LIST_HEAD(&odp->walks);
+	err = mmu_interval_notifier_insert(&odp->notifier, mm, start, end - start,
+					   &hodp_odp_mni_ops);
+	if (err)
+		xa_destroy(&odp->chunks);
+	return err;
+}
+
 int hodp_odp_init(struct hodp_mr *mr, u64 start, u64 length)
 {
-	struct hodp_odp *odp = &mr->odp;
 	int err;
 
 	if (!current->mm || !access_ok(u64_to_user_ptr(start), length))
 		return -EFAULT;
-	odp->mr = mr;
-	odp->start = start;
-	odp->end = start + length;
-	init_rwsem(&odp->lock);
-	xa_init(&odp->chunks);
-	err = mmu_interval_notifier_insert(&odp->notifier, current->mm, start, length,
-					   &hodp_odp_mni_ops);
-	if (err) {
-		xa_destroy(&odp->chunks);
+	err = hodp_odp_range_init(&mr->odp, mr, current->mm, start, start + length);
+	if (err)
 		return err;
-	}
 	refcount_set(&mr->odp_refs, 1);
 	atomic_inc(&to_hdev(mr->ibmr.device)->odp.mrs);
 	return 0;
