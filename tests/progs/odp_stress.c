@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * odp_stress DEV_A DEV_B LABEL SECONDS SEED [implicit|shmem|hugetlb]: RDMA on
- * ODP memory while the memory is changed under it, for SECONDS.  Each side
- * has an 8 MiB buffer (anonymous, with "shmem" a shared mapping of a tmpfs
- * file, with "hugetlb" of 2 MiB hugetlbfs pages, where the chaos works in
- * whole huge pages) under one ODP MR (or an implicit MR); its first half ("traffic")
+ * odp_stress DEV_A DEV_B LABEL SECONDS SEED [implicit|shmem|hugetlb|touched]:
+ * RDMA on ODP memory while the memory is changed under it, for SECONDS.
+ * Each side has an 8 MiB buffer (anonymous, with "shmem" a shared mapping
+ * of a tmpfs file, with "hugetlb" of 2 MiB hugetlbfs pages, where the chaos
+ * works in whole huge pages; "touched": anonymous, written whole before it
+ * is registered, so that a memory cgroup smaller than it reclaims from the
+ * start however slowly the traffic goes) under one ODP MR (or an implicit
+ * MR); its first half ("traffic")
  * takes RC WRITEs, READs, SENDs and atomics from both sides, every byte
  * checked, while a thread invalidates it in ways that keep its contents
  * (fork, fork and exec, MADV_PAGEOUT, MADV_COLLAPSE, compaction, THP
@@ -58,7 +61,7 @@ struct side {
 
 static struct side sa, sb;
 static atomic_bool stop;
-static bool implicit, shmem, hugetlb;
+static bool implicit, shmem, hugetlb, touched;
 static int numa_nodes;
 static unsigned long long seed;
 
@@ -100,6 +103,8 @@ static void side_open(struct side *s, const char *dev)
 	if (s->buf == MAP_FAILED)
 		die("mmap: %s", strerror(errno));
 	madvise(s->buf, HALF, MADV_HUGEPAGE);
+	if (touched)
+		memset(s->buf, 0x5a, REGION);
 	s->mr = implicit ? ibv_reg_mr(s->pd, NULL, SIZE_MAX, ACCESS) :
 			   ibv_reg_mr(s->pd, s->buf, REGION, ACCESS);
 	if (!s->mr)
@@ -482,13 +487,15 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc != 6 && argc != 7)
-		die("usage: %s DEV_A DEV_B LABEL SECONDS SEED [implicit|shmem|hugetlb]", argv[0]);
+		die("usage: %s DEV_A DEV_B LABEL SECONDS SEED [implicit|shmem|hugetlb|touched]",
+		    argv[0]);
 	label = argv[3];
 	secs = atoi(argv[4]);
 	seed = strtoull(argv[5], NULL, 0);
 	implicit = argc == 7 && !strcmp(argv[6], "implicit");
 	shmem = argc == 7 && !strcmp(argv[6], "shmem");
 	hugetlb = argc == 7 && !strcmp(argv[6], "hugetlb");
+	touched = argc == 7 && !strcmp(argv[6], "touched");
 	numa_nodes = count_numa_nodes();
 	side_open(&sa, argv[1]);
 	side_open(&sb, argv[2]);

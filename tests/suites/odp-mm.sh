@@ -12,11 +12,12 @@ bin=build/guest/bin
 
 run_tap $bin/odp_mm hodp0
 
-# A FUSE server that answers reads a minute late: FILE on MNT.
+# A FUSE server that answers reads a minute late (ten on the debug kernel,
+# where the tests around it take longer than one): FILE on MNT.
 # start_stall MNT: mounts it, prints its pid.
 start_stall() {
 	mkdir -p "$1"
-	$bin/fuse_stall "$1" 60 > "$1.out" 2>&1 &
+	$bin/fuse_stall "$1" "$(scaled 60)" > "$1.out" 2>&1 &
 	wait_for 10 grep -q ready "$1.out" && echo $!
 }
 stop_stall() { kill "$1"; wait "$1" 2>/dev/null; umount -l "$2" 2>/dev/null; }
