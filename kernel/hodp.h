@@ -50,6 +50,7 @@ struct hodp_dev {
 	atomic_t num_pd;
 	atomic_t num_qp;
 	atomic_t num_srq;
+	atomic_t keys;			/* MRs and MWs: HODP_MAX_MR at most */
 
 	/* Objects the data path finds by number: keys, QPNs, AH numbers. */
 	struct xarray key_xa;

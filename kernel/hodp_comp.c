@@ -372,16 +372,28 @@ out:
 	return false;
 }
 
+/*
+ * Send WQEs posted and not completed, as the ring's producer says; if it
+ * says more than the ring holds, it is not believed: only those the
+ * requester copied count.  Bounds every pass over the ring by its size.
+ */
+static u32 hodp_sq_posted(struct hodp_qp *qp)
+{
+	u32 n = hodp_queue_load(&qp->sq.ring->producer) - qp->sq_head;
+
+	return n <= qp->sq.num_entries ? n : qp->sq_fetched - qp->sq_head;
+}
+
 /* Complete every outstanding send WQE with a flush error. */
 void hodp_comp_flush(struct hodp_qp *qp)
 {
-	u32 prod = hodp_queue_load(&qp->sq.ring->producer);
+	u32 n = hodp_sq_posted(qp);
 
 	timer_delete(&qp->retry_timer);
 	qp->rnr_wait = false;
 	qp->rd_atomic_inflight = 0;
-	/* Every posted WQE is flushed, however many were posted since. */
-	while (qp->sq_head != prod) {
+	/* Every posted WQE is flushed; those posted since, on the next run. */
+	for (; n; n--) {
 		struct hodp_swqe *sw = hodp_sq_state(qp, qp->sq_head);
 		struct hodp_send_wqe *wqe = hodp_queue_slot(&qp->sq, qp->sq_head);
 		struct hodp_cqe cqe = {};
@@ -417,7 +429,7 @@ bool hodp_comp_run(struct hodp_qp *qp)
 
 	if (hodp_qp_state(qp) == IB_QPS_ERR) {
 		hodp_comp_retire(qp);
-		if (qp->sq_head != hodp_queue_load(&qp->sq.ring->producer)) {
+		if (hodp_sq_posted(qp)) {
 			hodp_comp_flush(qp);
 			return true;
 		}

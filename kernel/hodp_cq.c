@@ -123,7 +123,8 @@ int hodp_resize_cq(struct ib_cq *ibcq, unsigned int cqe, struct ib_udata *udata)
 
 	if (cqe < 1 || cqe > hdev->attr.max_cqe)
 		return -EINVAL;
-	if (udata->outlen < sizeof(resp))
+	/* A kernel caller has no udata and no mapping to tell about. */
+	if (udata && udata->outlen < sizeof(resp))
 		return -EINVAL;
 
 	err = hodp_queue_init(&newq, hodp_cq_ring_entries(cqe), sizeof(struct hodp_cqe),
@@ -150,7 +151,7 @@ int hodp_resize_cq(struct ib_cq *ibcq, unsigned int cqe, struct ib_udata *udata)
 	cq->prod = used;
 	spin_unlock_irq(&cq->lock);
 
-	err = ib_copy_to_udata(udata, &resp, sizeof(resp));
+	err = udata ? ib_copy_to_udata(udata, &resp, sizeof(resp)) : 0;
 	hodp_queue_cleanup(&oldq);
 	if (err)
 		return err;

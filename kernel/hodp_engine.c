@@ -24,6 +24,14 @@ void hodp_qp_schedule(struct hodp_qp *qp)
 	queue_work(hodp_wq, &qp->work);
 }
 
+/* Packets for a connected QP come from the peer modify_qp gave it. */
+static bool hodp_rx_from_peer(struct hodp_qp *qp, struct sk_buff *skb)
+{
+	enum ib_qp_type type = qp->ibqp.qp_type;
+
+	return (type != IB_QPT_RC && type != IB_QPT_UC) || hodp_pkt_from(skb, &qp->av);
+}
+
 static void hodp_qp_run(struct work_struct *work)
 {
 	struct hodp_qp *qp = container_of(work, struct hodp_qp, work);
@@ -49,6 +57,12 @@ static void hodp_qp_run(struct work_struct *work)
 				skb = skb_dequeue(&qp->rx);
 			if (!skb)
 				break;
+			if (!hodp_rx_from_peer(qp, skb)) {
+				hodp_count(qp->hdev, HODP_CNT_RX_DROPPED);
+				kfree_skb(skb);
+				more = true;
+				continue;
+			}
 			if (hodp_pkt(skb)->flags & HODP_F_REQ)
 				parked = hodp_resp_rcv(qp, skb);
 			else
@@ -71,6 +85,26 @@ static void hodp_qp_run(struct work_struct *work)
 
 	if (more || (!skb_queue_empty(&qp->rx) && !hodp_odp_waiting(&qp->rx_wait)))
 		hodp_qp_schedule(qp);
+}
+
+/*
+ * Packets a QP may have waiting for its work item: beyond it (a QP parked
+ * on a fault while a peer floods it) they are dropped and counted, as a
+ * NIC's full receive buffer would; RC's retransmission recovers them.
+ */
+#define HODP_RX_QUEUE_MAX	1024
+
+/* Hand a packet (or a local train) for @qp to its work item; consumes @skb. */
+void hodp_qp_deliver(struct hodp_qp *qp, struct sk_buff *skb)
+{
+	if (skb_queue_len_lockless(&qp->rx) >= HODP_RX_QUEUE_MAX) {
+		hodp_count(qp->hdev, HODP_CNT_RX_QUEUE_FULL);
+		kfree_skb(skb);
+		return;
+	}
+	hodp_count_n(qp->hdev, HODP_CNT_RCVD_PKTS, hodp_pkt(skb)->npkts);
+	skb_queue_tail(&qp->rx, skb);
+	hodp_qp_schedule(qp);
 }
 
 static void hodp_retry_timer_fn(struct timer_list *t)
@@ -108,9 +142,9 @@ void hodp_engine_init_qp(struct hodp_qp *qp)
 
 int hodp_engine_alloc_qp(struct hodp_qp *qp)
 {
-	qp->sq_shadow = kvcalloc(qp->sq.num_entries, qp->sq.stride, GFP_KERNEL);
-	qp->swqe = kvcalloc(qp->sq.num_entries, sizeof(*qp->swqe), GFP_KERNEL);
-	qp->recv_wqe = kmalloc(hodp_recv_wqe_size(qp->max_recv_sge), GFP_KERNEL);
+	qp->sq_shadow = kvcalloc(qp->sq.num_entries, qp->sq.stride, GFP_KERNEL_ACCOUNT);
+	qp->swqe = kvcalloc(qp->sq.num_entries, sizeof(*qp->swqe), GFP_KERNEL_ACCOUNT);
+	qp->recv_wqe = kmalloc(hodp_recv_wqe_size(qp->max_recv_sge), GFP_KERNEL_ACCOUNT);
 	if (!qp->sq_shadow || !qp->swqe || !qp->recv_wqe) {
 		hodp_engine_free_qp(qp);
 		return -ENOMEM;
@@ -158,6 +192,19 @@ static void hodp_engine_quiesce(struct hodp_qp *qp)
 {
 	timer_delete_sync(&qp->retry_timer);
 	hodp_engine_drop_waits(qp);
+}
+
+/* Hold the work item off (it may be kicked meanwhile: nothing runs). */
+void hodp_engine_pause(struct hodp_qp *qp)
+{
+	disable_work_sync(&qp->work);
+}
+
+/* Let it run again, and run it for whatever kicked it while paused. */
+void hodp_engine_resume(struct hodp_qp *qp)
+{
+	enable_work(&qp->work);
+	hodp_qp_schedule(qp);
 }
 
 static void hodp_set_state(struct hodp_qp *qp, enum ib_qp_state state)

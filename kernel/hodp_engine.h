@@ -16,6 +16,8 @@ void hodp_engine_free_qp(struct hodp_qp *qp);
 void hodp_engine_stop_qp(struct hodp_qp *qp);
 /* Called by modify_qp with attr_lock held. */
 void hodp_engine_set_state(struct hodp_qp *qp, enum ib_qp_state next);
+void hodp_engine_pause(struct hodp_qp *qp);
+void hodp_engine_resume(struct hodp_qp *qp);
 
 /*
  * After an ODP miss: park @w's stream for a fault (-EAGAIN), or an error if
@@ -72,6 +74,6 @@ bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb);
 bool hodp_resp_run(struct hodp_qp *qp);
 void hodp_resp_parked_rcv(struct hodp_qp *qp);
 void hodp_resp_reset(struct hodp_qp *qp);
-void hodp_resp_flush(struct hodp_qp *qp);
+bool hodp_resp_flush(struct hodp_qp *qp);
 
 #endif /* HODP_ENGINE_H */

@@ -181,9 +181,7 @@ void hodp_mcast_rcv(struct hodp_dev *hdev, struct sk_buff *skb)
 			kfree_skb(copy);
 			continue;
 		}
-		hodp_count(hdev, HODP_CNT_RCVD_PKTS);
-		skb_queue_tail(&qp->rx, copy);
-		hodp_qp_schedule(qp);
+		hodp_qp_deliver(qp, copy);
 		hodp_qp_put(qp);
 	}
 	if (!n) {

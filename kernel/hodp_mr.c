@@ -20,18 +20,44 @@
 			 IB_ACCESS_ON_DEMAND | IB_ACCESS_HUGETLB | \
 			 IB_ACCESS_RELAXED_ORDERING)
 
+/* A key is an index in key_xa (24 bits) and a variant byte. */
+#define HODP_KEY_INDEX_MAX	(U32_MAX >> 8)
+
+/*
+ * A fresh key, reserved in key_xa (the object becomes visible when stored):
+ * the index is the first free one after a random point of the whole 24-bit
+ * space, and the variant byte random, so that a peer guessing rkeys tries
+ * about 2^32 values rather than 256 per live index, and a stale key does
+ * not reach a new object.  HODP_MAX_MR of them at most.
+ */
 int hodp_key_alloc(struct hodp_dev *hdev, u32 *key)
 {
-	u32 index;
+	u32 start = get_random_u32_inclusive(1, HODP_KEY_INDEX_MAX), index;
 	int err;
 
-	/* Reserve the index now; the object becomes visible when stored. */
-	err = xa_alloc(&hdev->key_xa, &index, NULL, XA_LIMIT(1, HODP_MAX_MR), GFP_KERNEL);
+	if (atomic_inc_return(&hdev->keys) > HODP_MAX_MR) {
+		err = -ENOMEM;
+		goto err_count;
+	}
+	err = xa_alloc(&hdev->key_xa, &index, NULL, XA_LIMIT(start, HODP_KEY_INDEX_MAX),
+		       GFP_KERNEL_ACCOUNT);
+	if (err == -EBUSY)
+		err = xa_alloc(&hdev->key_xa, &index, NULL, XA_LIMIT(1, HODP_KEY_INDEX_MAX),
+			       GFP_KERNEL_ACCOUNT);
 	if (err)
-		return err == -EBUSY ? -ENOMEM : err;
-	/* The low byte varies so that a stale key does not reach a new object. */
+		goto err_count;
 	*key = index << 8 | (get_random_u32() & 0xff);
 	return 0;
+
+err_count:
+	atomic_dec(&hdev->keys);
+	return err == -EBUSY ? -ENOMEM : err;
+}
+
+void hodp_key_free(struct hodp_dev *hdev, u32 key)
+{
+	xa_erase(&hdev->key_xa, key >> 8);
+	atomic_dec(&hdev->keys);
 }
 
 static struct hodp_mr *hodp_mr_alloc(struct hodp_dev *hdev, int access)
@@ -65,7 +91,7 @@ static void hodp_mr_publish(struct hodp_dev *hdev, struct hodp_mr *mr)
 /* Unpublish, wait for data-path users, release the memory; frees @mr (ODP: soon). */
 static void hodp_mr_destroy(struct hodp_dev *hdev, struct hodp_mr *mr)
 {
-	xa_erase(&hdev->key_xa, mr->ibmr.lkey >> 8);
+	hodp_key_free(hdev, mr->ibmr.lkey);
 	hodp_mr_put(mr);
 	wait_for_completion(&mr->released);
 	if (mr->type == HODP_MR_ODP || mr->type == HODP_MR_IMPLICIT) {
@@ -102,7 +128,7 @@ static int hodp_mr_pin(struct hodp_dev *hdev, struct hodp_mr *mr, u64 start, u64
 	if (IS_ERR(umem))
 		return PTR_ERR(umem);
 
-	mr->pages = kvmalloc_array(ib_umem_num_pages(umem), sizeof(*mr->pages), GFP_KERNEL);
+	mr->pages = kvmalloc_array(ib_umem_num_pages(umem), sizeof(*mr->pages), GFP_KERNEL_ACCOUNT);
 	if (!mr->pages) {
 		ib_umem_release(umem);
 		return -ENOMEM;
@@ -156,7 +182,7 @@ struct ib_mr *hodp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length, u64 io
 		err = hodp_mr_pin(hdev, mr, start, length, iova, access);
 	}
 	if (err) {
-		xa_erase(&hdev->key_xa, mr->ibmr.lkey >> 8);
+		hodp_key_free(hdev, mr->ibmr.lkey);
 		kfree(mr);
 		return ERR_PTR(err);
 	}
@@ -165,11 +191,6 @@ struct ib_mr *hodp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length, u64 io
 	return &mr->ibmr;
 }
 
-/*
- * A new translation means a new MR (the core swaps it in and deregisters the
- * old one), so the data path never sees pages change under a key.  PD and
- * access changes alone are made in place.
- */
 /* Stop new binds; fails while memory windows are bound to @mr. */
 static int hodp_mr_freeze(struct hodp_mr *mr, bool freeze)
 {
@@ -187,7 +208,10 @@ static int hodp_mr_freeze(struct hodp_mr *mr, bool freeze)
 /*
  * A new translation means a new MR (the core swaps it in and deregisters the
  * old one), so the data path never sees pages change under a key.  PD and
- * access changes alone are made in place.
+ * access changes alone are made in place, except write access to pages
+ * pinned for reading only: those are pinned again for writing, which fails
+ * as registration would where the user may not write (a file opened
+ * read-only), rather than letting RDMA store into them.
  */
 struct ib_mr *hodp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start, u64 length,
 				 u64 iova, int access, struct ib_pd *ibpd,
@@ -211,6 +235,10 @@ struct ib_mr *hodp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start, u64 l
 		/* Pinned and on-demand differ in translation: only a new one changes that. */
 		if ((access ^ mr->access) & IB_ACCESS_ON_DEMAND)
 			return ERR_PTR(-EINVAL);
+		if (mr->umem && !mr->umem->writable && ib_access_writable(access))
+			return hodp_reg_user_mr(flags & IB_MR_REREG_PD ? ibpd : ibmr->pd,
+						mr->umem->address, mr->umem->length, mr->iova,
+						access, NULL, udata);
 		WRITE_ONCE(mr->access, access);
 	}
 	if (flags & IB_MR_REREG_PD)

@@ -66,6 +66,7 @@ int hodp_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
 #define HODP_KEY_TAG_MW		1
 
 int hodp_key_alloc(struct hodp_dev *hdev, u32 *key);
+void hodp_key_free(struct hodp_dev *hdev, u32 key);
 
 /*
  * Data path.  hodp_mr_get() looks an lkey up and checks that it is valid in

@@ -60,7 +60,7 @@ int hodp_dealloc_mw(struct ib_mw *ibmw)
 {
 	struct hodp_window *win = to_hmw(ibmw)->win;
 
-	xa_erase(&to_hdev(ibmw->device)->key_xa, win->rkey >> 8);
+	hodp_key_free(to_hdev(ibmw->device), win->rkey);
 	spin_lock(&win->lock);
 	hodp_window_unbind(win);
 	spin_unlock(&win->lock);

@@ -302,6 +302,21 @@ int hodp_pkt_send(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *
 	return err;
 }
 
+/*
+ * Whether a received packet comes from the address @av sends to: a
+ * connected QP takes packets from its peer alone.  (Its QPN is not in a
+ * request's headers, so that is as far as a responder can check, as on a
+ * RoCE NIC.)
+ */
+bool hodp_pkt_from(struct sk_buff *skb, const struct hodp_av *av)
+{
+	if (hodp_pkt(skb)->net_type != av->net_type)
+		return false;
+	if (av->net_type == RDMA_NETWORK_IPV4)
+		return ip_hdr(skb)->saddr == *(const __be32 *)&av->dgid.raw[12];
+	return !memcmp(&ipv6_hdr(skb)->saddr, av->dgid.raw, sizeof(av->dgid));
+}
+
 /* Opcodes each transport may carry. */
 static bool hodp_op_valid(u8 opcode)
 {
@@ -342,6 +357,9 @@ static int hodp_parse(struct sk_buff *skb, bool local)
 		if (iph->version != 4 || l3_len != sizeof(*iph) ||
 		    ntohs(iph->tot_len) > skb->len || ip_is_fragment(iph))
 			return -EINVAL;
+		/* Ahead of the IP stack: nothing checked the header before. */
+		if (!local && ip_fast_csum(iph, iph->ihl))
+			return -EINVAL;
 		if (pskb_trim(skb, ntohs(iph->tot_len)))
 			return -EINVAL;
 		pkt->net_type = RDMA_NETWORK_IPV4;
@@ -380,6 +398,12 @@ static int hodp_parse(struct sk_buff *skb, bool local)
 	__skb_pull(skb, l3_len + sizeof(*udph));
 	bth = hodp_pkt_bth(skb);
 	if (!hodp_op_valid(bth->opcode) || (bth->flags & 0x0f))	/* TVer 0 */
+		return -EINVAL;
+	/*
+	 * The one partition: its P_Key, full or limited member (the table's
+	 * entry is a full member, so either matches).
+	 */
+	if ((be16_to_cpu(bth->pkey) & 0x7fff) != (HODP_PKEY_DEFAULT & 0x7fff))
 		return -EINVAL;
 
 	pkt->opcode = bth->opcode;
@@ -420,9 +444,7 @@ void hodp_rcv(struct hodp_dev *hdev, struct sk_buff *skb, bool local)
 	qp = hodp_qp_get(hdev, hodp_pkt(skb)->qpn);
 	if (!qp)
 		goto drop;
-	hodp_count_n(hdev, HODP_CNT_RCVD_PKTS, hodp_pkt(skb)->npkts);
-	skb_queue_tail(&qp->rx, skb);
-	hodp_qp_schedule(qp);
+	hodp_qp_deliver(qp, skb);
 	hodp_qp_put(qp);
 	return;
 
@@ -460,8 +482,15 @@ static rx_handler_result_t hodp_rx_handler(struct sk_buff **pskb)
 		return RX_HANDLER_PASS;
 
 	skb = skb_share_check(skb, GFP_ATOMIC);
-	if (skb)
-		hodp_rcv(hdev, skb, false);
+	if (!skb)
+		return RX_HANDLER_CONSUMED;
+	/*
+	 * A frame from a socket of this host (a veth peer) is still charged
+	 * to that socket: a QP holding it (parked on a fault) must not hold
+	 * the sender's buffer space too.
+	 */
+	skb_orphan(skb);
+	hodp_rcv(hdev, skb, false);
 	return RX_HANDLER_CONSUMED;
 }
 

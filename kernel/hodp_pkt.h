@@ -107,6 +107,7 @@ int hodp_pkt_send(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *
  * (ib_device_put()), or NULL when the destination is across a wire.
  */
 struct hodp_dev *hodp_pkt_peer(struct hodp_qp *qp, const struct hodp_av *av);
+bool hodp_pkt_from(struct sk_buff *skb, const struct hodp_av *av);
 /*
  * Send to @av as hodp_pkt_send() does, @peer being what hodp_pkt_peer()
  * said of it; only a packet to a peer may be a train.

@@ -236,9 +236,18 @@ int hodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		return -EOPNOTSUPP;
 
 	mutex_lock(&qp->attr_lock);
-	cur = (mask & IB_QP_CUR_STATE) ? attr->cur_qp_state : READ_ONCE(qp->state);
-	next = (mask & IB_QP_STATE) ? attr->qp_state : cur;
+	/*
+	 * The engine reads the attributes (PSNs, the responder's resources)
+	 * as it runs: it is held off until they are all set, then run once
+	 * for whatever it was kicked for meanwhile.
+	 */
+	hodp_engine_pause(qp);
+	cur = READ_ONCE(qp->state);
+	/* The caller's idea of the current state is checked, not believed. */
 	err = -EINVAL;
+	if ((mask & IB_QP_CUR_STATE) && attr->cur_qp_state != cur)
+		goto out;
+	next = (mask & IB_QP_STATE) ? attr->qp_state : cur;
 	if (!ib_modify_qp_is_ok(cur, next, ibqp->qp_type, mask))
 		goto out;
 	err = hodp_qp_check_attr(qp, attr, mask);
@@ -249,18 +258,18 @@ int hodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		if (err)
 			goto out;
 	}
-	/* READ/atomic responder resources: sized when the QP becomes able to receive. */
-	if ((mask & IB_QP_STATE) && next == IB_QPS_RTR && cur != IB_QPS_RTR) {
-		u32 n = mask & IB_QP_MAX_DEST_RD_ATOMIC ? attr->max_dest_rd_atomic :
-							 qp->max_dest_rd_atomic;
-		struct hodp_rd_res *res = kcalloc(max_t(u32, n, 1), sizeof(*res), GFP_KERNEL);
-
+	/*
+	 * READ/atomic responder resources, when an RC QP first becomes able
+	 * to receive: as many as any max_dest_rd_atomic, which may change
+	 * later (SQD to SQD), while the array and the responder's pointers
+	 * into it stay.
+	 */
+	if ((mask & IB_QP_STATE) && next == IB_QPS_RTR && !qp->rd_res &&
+	    ibqp->qp_type == IB_QPT_RC) {
+		qp->rd_res = kcalloc(HODP_MAX_RD_ATOM, sizeof(*qp->rd_res), GFP_KERNEL_ACCOUNT);
 		err = -ENOMEM;
-		if (!res)
+		if (!qp->rd_res)
 			goto out;
-		kfree(qp->rd_res);
-		qp->rd_res = res;
-		qp->rd_res_next = 0;
 	}
 
 	if (mask & IB_QP_PKEY_INDEX)
@@ -307,6 +316,7 @@ int hodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		hodp_engine_set_state(qp, next);
 	err = 0;
 out:
+	hodp_engine_resume(qp);
 	mutex_unlock(&qp->attr_lock);
 	return err;
 }

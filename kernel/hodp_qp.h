@@ -144,7 +144,8 @@ struct hodp_qp {
 	u32 write_rkey;		/* multi-packet RDMA WRITE in progress (write_left) */
 	u64 write_va;
 	u32 write_left;
-	struct hodp_rd_res *rd_res;	/* max_dest_rd_atomic entries, used round robin */
+	/* RC: HODP_MAX_RD_ATOM entries, the first max_dest_rd_atomic used round robin. */
+	struct hodp_rd_res *rd_res;
 	u32 rd_res_next;
 	/* An RDMA READ being answered, possibly over several runs. */
 	struct hodp_rd_res *read_active;
@@ -194,5 +195,6 @@ struct hodp_qp *hodp_qp_get(struct hodp_dev *hdev, u32 qpn);
 struct hodp_qp *hodp_qp_get_next(struct hodp_dev *hdev, unsigned long *qpn);
 void hodp_qp_put(struct hodp_qp *qp);
 void hodp_qp_schedule(struct hodp_qp *qp);
+void hodp_qp_deliver(struct hodp_qp *qp, struct sk_buff *skb);
 
 #endif /* HODP_QP_H */

@@ -31,7 +31,8 @@ int hodp_queue_init(struct hodp_queue *q, u32 min_entries, u32 min_stride,
 		return -EINVAL;
 	q->size = PAGE_ALIGN(bytes);
 
-	q->ring = vmalloc_user(q->size);
+	/* Zeroed (it is mapped to userspace) and charged to the caller's memcg. */
+	q->ring = __vmalloc(q->size, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!q->ring)
 		return -ENOMEM;
 	q->slots = (void *)q->ring + HODP_RING_HDR_SIZE;
@@ -81,6 +82,7 @@ int hodp_mmap(struct ib_ucontext *uctx, struct vm_area_struct *vma)
 {
 	struct rdma_user_mmap_entry *rdma_entry;
 	struct hodp_mmap_entry *entry;
+	unsigned long off;
 	int err;
 
 	rdma_entry = rdma_user_mmap_entry_get(uctx, vma);
@@ -88,7 +90,10 @@ int hodp_mmap(struct ib_ucontext *uctx, struct vm_area_struct *vma)
 		return -EINVAL;
 
 	entry = container_of(rdma_entry, struct hodp_mmap_entry, rdma);
-	err = remap_vmalloc_range(vma, entry->addr, 0);
+	/* The core checked that the VMA is as long as the ring. */
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	for (off = 0, err = 0; off < vma->vm_end - vma->vm_start && !err; off += PAGE_SIZE)
+		err = vm_insert_page(vma, vma->vm_start + off, vmalloc_to_page(entry->addr + off));
 	rdma_user_mmap_entry_put(rdma_entry);
 	return err;
 }

@@ -84,8 +84,9 @@ void hodp_resp_reset(struct hodp_qp *qp)
 	qp->recv_offset = 0;
 	hodp_resp_drop_write(qp);
 	qp->read_active = NULL;
+	qp->rd_res_next = 0;
 	if (qp->rd_res)
-		memset(qp->rd_res, 0, sizeof(*qp->rd_res) * max_t(u32, qp->max_dest_rd_atomic, 1));
+		memset(qp->rd_res, 0, sizeof(*qp->rd_res) * HODP_MAX_RD_ATOM);
 }
 
 static void hodp_resp_complete_recv(struct hodp_qp *qp, struct sk_buff *skb,
@@ -594,7 +595,12 @@ static bool hodp_resp_ud(struct hodp_qp *qp, struct sk_buff *skb)
 					      hodp_pkt_ext(skb, HODP_F_IMM))->imm;
 	}
 	hodp_qp_complete(qp, qp->rcq, &cqe, pkt->solicited);
-	if (err)
+	/*
+	 * A datagram longer than the buffer is the sender's doing, and any
+	 * host may send one (QP1's QKey is public): it fails this receive,
+	 * not the QP.  A buffer the QP may not write is its owner's error.
+	 */
+	if (err && err != -EMSGSIZE)
 		hodp_qp_error(qp);
 	return false;
 }
@@ -801,8 +807,7 @@ bool hodp_resp_run(struct hodp_qp *qp)
 	if (hodp_qp_state(qp) == IB_QPS_ERR) {
 		qp->read_active = NULL;
 		hodp_resp_drop_write(qp);
-		hodp_resp_flush(qp);
-		return false;
+		return hodp_resp_flush(qp);
 	}
 	if (hodp_odp_waiting(&qp->rx_wait))
 		return false;

@@ -248,14 +248,19 @@ bool hodp_recv_fetch(struct hodp_qp *qp)
 	return true;
 }
 
-/* Error state: every receive WQE of the QP's own RQ completes as flushed. */
-void hodp_resp_flush(struct hodp_qp *qp)
+/*
+ * Error state: every receive WQE of the QP's own RQ completes as flushed,
+ * a ring's worth per pass (userspace may go on posting); true if there may
+ * be more.
+ */
+bool hodp_resp_flush(struct hodp_qp *qp)
 {
 	struct hodp_recv_wqe *rwqe = qp->recv_wqe;
 	struct hodp_cqe cqe = {
 		.status = IB_WC_WR_FLUSH_ERR,
 		.opcode = IB_WC_RECV,
 	};
+	u32 n;
 
 	if (qp->recv_active) {
 		qp->recv_active = false;
@@ -263,9 +268,12 @@ void hodp_resp_flush(struct hodp_qp *qp)
 		hodp_qp_complete(qp, qp->rcq, &cqe, false);
 	}
 	if (qp->srq)
-		return;
-	while (hodp_recv_fetch(qp)) {
+		return false;
+	for (n = 0; n < qp->rq.num_entries; n++) {
+		if (!hodp_recv_fetch(qp))
+			return false;
 		cqe.wr_id = rwqe->wr_id;
 		hodp_qp_complete(qp, qp->rcq, &cqe, false);
 	}
+	return true;
 }

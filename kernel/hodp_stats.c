@@ -7,6 +7,7 @@ static const struct rdma_stat_desc hodp_counter_descs[HODP_CNT_NUM] = {
 	[HODP_CNT_SENT_PKTS].name = "sent_pkts",
 	[HODP_CNT_RCVD_PKTS].name = "rcvd_pkts",
 	[HODP_CNT_RX_DROPPED].name = "rx_dropped",
+	[HODP_CNT_RX_QUEUE_FULL].name = "rx_queue_full",
 	[HODP_CNT_RETRANSMITS].name = "retransmits",
 	[HODP_CNT_ACK_TIMEOUTS].name = "ack_timeouts",
 	[HODP_CNT_SEQ_NAKS_RCVD].name = "seq_naks_rcvd",

@@ -8,7 +8,8 @@
 enum hodp_counter {
 	HODP_CNT_SENT_PKTS,
 	HODP_CNT_RCVD_PKTS,
-	HODP_CNT_RX_DROPPED,		/* malformed, bad ICRC or no such QP */
+	HODP_CNT_RX_DROPPED,		/* malformed, bad ICRC, P_Key or sender, no such QP */
+	HODP_CNT_RX_QUEUE_FULL,		/* dropped: the QP's receive queue was full */
 	HODP_CNT_RETRANSMITS,		/* go-back-N restarts */
 	HODP_CNT_ACK_TIMEOUTS,
 	HODP_CNT_SEQ_NAKS_RCVD,

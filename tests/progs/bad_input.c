@@ -683,6 +683,62 @@ static void t_ud_too_long(void)
 }
 
 /* 5: opcodes the QP type does not have are refused at post time. */
+/*
+ * 7b: a datagram longer than the receive buffer fails that receive with
+ * LOC_LEN_ERR and leaves the QP running: any host may send one, to QP1 too
+ * (its QKey is public), and QP1 in error would end rdma_cm on the device.
+ */
+static void t_ud_recv_too_small(void)
+{
+	struct ibv_sge ssge = sge_at(mr, 0, 1000), rsge = sge_at(mr, BUF_SIZE / 2, GRH_SIZE + 200);
+	struct ibv_send_wr wr = { .wr_id = 40, .sg_list = &ssge, .num_sge = 1,
+				  .opcode = IBV_WR_SEND };
+	struct ibv_qp_attr attr = { .qkey = 0x80010000 };
+	struct ibv_wc wc;
+	struct pair p;
+	char cmd[128], *qp1;
+	int ret, st;
+
+	pair_up(&p, IBV_QPT_UD, &default_cap);
+	wr.wr.ud.ah = p.ah;
+	wr.wr.ud.remote_qpn = p.b->qp_num;
+	wr.wr.ud.remote_qkey = 0x1234;
+	if (post_recv(p.b, 41, &rsge, 1))
+		die("post_recv");
+	ret = post_wait(&p, &wr, &wc);
+	st = qp_state(p.b);
+	report(!ret && wc.status == IBV_WC_SUCCESS && poll_one(p.cb, &wc) && wc.wr_id == 41 &&
+	       wc.status == IBV_WC_LOC_LEN_ERR && st == IBV_QPS_RTS,
+	       "UD SEND of 1000 bytes into a 200-byte receive: LOC_LEN_ERR, the QP stays RTS");
+	if (st != IBV_QPS_RTS || wc.wr_id != 41)
+		printf("#   receiver %s, completion %lu %s\n", state_str(st),
+		       (unsigned long)wc.wr_id, ibv_wc_status_str(wc.status));
+	rsge.length = GRH_SIZE + 2000;
+	if (post_recv(p.b, 42, &rsge, 1))
+		die("post_recv");
+	ret = post_wait(&p, &wr, &wc);
+	report(!ret && wc.status == IBV_WC_SUCCESS &&
+	       expect_wc(p.cb, IBV_WC_SUCCESS, IBV_WC_RECV, 1000 + GRH_SIZE, NULL),
+	       "UD: the next SEND, into a buffer large enough, arrives");
+
+	/* QP1, with its QKey (a controlled one: the sending QP's own is used). */
+	if (ibv_modify_qp(p.a, &attr, IBV_QP_QKEY))
+		die("QKey 0x80010000: %s", strerror(errno));
+	wr.wr.ud.remote_qpn = 1;
+	wr.wr.ud.remote_qkey = 0x80010000;
+	ret = post_wait(&p, &wr, &wc);
+	usleep(200000);
+	snprintf(cmd, sizeof(cmd), "rdma res show qp link %s/1 lqpn 1",
+		 ibv_get_device_name(ctx->device));
+	qp1 = command_output(cmd);
+	report(!ret && wc.status == IBV_WC_SUCCESS && qp1 && strstr(qp1, "state RTS"),
+	       "UD SEND of 1000 bytes to QP1 (MAD buffers are 296): QP1 stays RTS");
+	if (!qp1 || !strstr(qp1, "state RTS"))
+		printf("#   %s\n", qp1 ? qp1 : "no rdma res output");
+	free(qp1);
+	pair_down(&p);
+}
+
 static void t_post_wrong_type(void)
 {
 	struct ibv_sge sge = sge_at(mr, 0, 8);
@@ -1005,6 +1061,7 @@ int main(int argc, char **argv)
 	t_zero_length();
 	t_post_too_long();
 	t_ud_too_long();
+	t_ud_recv_too_small();
 	t_short_recv();
 	t_busy();
 	t_reg();

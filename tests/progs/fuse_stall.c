@@ -93,9 +93,14 @@ static void serve(const struct fuse_in_header *in, const void *arg)
 		break;
 	}
 	case FUSE_OPEN: {
+		/*
+		 * No FLUSH on close: one would wait behind a stalled read (one
+		 * request at a time), and so would the client's close().
+		 */
 		struct fuse_open_out out = { .fh = in->nodeid,
-					     .open_flags = in->nodeid == INO_DIRECT ?
-							   FOPEN_DIRECT_IO : 0 };
+					     .open_flags = FOPEN_NOFLUSH |
+							   (in->nodeid == INO_DIRECT ?
+							    FOPEN_DIRECT_IO : 0) };
 
 		reply(in->unique, 0, &out, sizeof(out));
 		break;

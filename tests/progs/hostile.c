@@ -151,11 +151,13 @@ static void t_cur_state_lie(void)
 	       "INIT to RTS claiming cur_qp_state RTR: EINVAL, the QP stays in INIT");
 	if (ret != EINVAL || qp_state(qp) != IBV_QPS_INIT)
 		printf("#   returned %s, state %d\n", ret ? strerror(ret) : "success", qp_state(qp));
-	/* The truth is accepted. */
+	/* The truth is accepted (where the IB spec allows the attribute at all). */
 	mask = qp_rtr_attr(qp, qp->qp_num, &gid, &attr);
-	attr.cur_qp_state = IBV_QPS_INIT;
+	modify(qp, &attr, mask, "to RTR");
+	mask = qp_rts_attr(qp, 7, &attr);
+	attr.cur_qp_state = IBV_QPS_RTR;
 	ret = ibv_modify_qp(qp, &attr, mask | IBV_QP_CUR_STATE);
-	report(!ret && qp_state(qp) == IBV_QPS_RTR, "INIT to RTR with cur_qp_state INIT: done");
+	report(!ret && qp_state(qp) == IBV_QPS_RTS, "RTR to RTS with cur_qp_state RTR: done");
 	if (ibv_destroy_qp(qp) || ibv_destroy_cq(cq))
 		die("teardown: %s", strerror(errno));
 }
@@ -240,7 +242,8 @@ static void t_flush_bogus_producer(void)
 	const uint64_t marker = 0x686f647000000000ull;	/* "hodp" */
 	struct ibv_cq *cq = ibv_create_cq(ctx, 4 * depth, NULL, NULL, 0);
 	uint8_t *buf = map_anon(4096), *sq, *cqr;
-	struct ibv_mr *mr = ibv_reg_mr(pd, buf, 4096, IBV_ACCESS_LOCAL_WRITE);
+	struct ibv_mr *mr = ibv_reg_mr(pd, buf, 4096, IBV_ACCESS_LOCAL_WRITE |
+				       IBV_ACCESS_REMOTE_WRITE);
 	struct ibv_qp_attr attr = { .qp_state = IBV_QPS_ERR };
 	struct hodp_ring *ring;
 	struct ibv_qp *a, *b;

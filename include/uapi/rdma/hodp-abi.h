@@ -16,6 +16,11 @@
 #define HODP_ABI_USER_H
 
 #include <linux/types.h>
+#ifdef __KERNEL__
+#include <linux/build_bug.h>
+#else
+#include <assert.h>
+#endif
 
 /* Bumped on any incompatible change; the provider matches it exactly. */
 #define HODP_UVERBS_ABI_VERSION 1
@@ -121,7 +126,7 @@ struct hodp_cqe {
 	__u8 dlid_path_bits;
 	__u8 port_num;
 	__u8 network_hdr_type;
-	__u32 reserved[3];
+	__u32 reserved[4];	/* zeroed: the slot is user memory */
 };
 
 /* Completion flags, valued as libibverbs' enum ibv_wc_flags (not the kernel's). */
@@ -176,5 +181,25 @@ struct hodp_create_ah_resp {
 	__u32 ah_num;
 	__u32 reserved;
 };
+
+/*
+ * The size of every structure above, checked wherever this header is
+ * compiled (the kernel and the provider): a field added without taking it
+ * from a reserved word shows.  Sizes are multiples of 8 and every byte is
+ * a named field (no padding goes to userspace unset).
+ */
+static_assert(sizeof(struct hodp_ring) == HODP_RING_HDR_SIZE, "struct hodp_ring");
+static_assert(sizeof(struct hodp_sge) == 16, "struct hodp_sge");
+static_assert(sizeof(struct hodp_send_wqe) == 64, "struct hodp_send_wqe");
+static_assert(sizeof(struct hodp_recv_wqe) == 16, "struct hodp_recv_wqe");
+static_assert(sizeof(struct hodp_cqe) == 64, "struct hodp_cqe");
+static_assert(sizeof(struct hodp_ring_info) == 24, "struct hodp_ring_info");
+static_assert(sizeof(struct hodp_alloc_ucontext_resp) == 8, "struct hodp_alloc_ucontext_resp");
+static_assert(sizeof(struct hodp_create_cq_resp) == 24, "struct hodp_create_cq_resp");
+static_assert(sizeof(struct hodp_resize_cq_resp) == 24, "struct hodp_resize_cq_resp");
+static_assert(sizeof(struct hodp_create_qp_resp) == 56, "struct hodp_create_qp_resp");
+static_assert(sizeof(struct hodp_create_srq_resp) == 32, "struct hodp_create_srq_resp");
+static_assert(sizeof(struct hodp_modify_srq_cmd) == 8, "struct hodp_modify_srq_cmd");
+static_assert(sizeof(struct hodp_create_ah_resp) == 8, "struct hodp_create_ah_resp");
 
 #endif /* HODP_ABI_USER_H */
