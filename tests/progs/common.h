@@ -364,6 +364,28 @@ static inline double now_us(void)
 }
 
 /* Everything @cmd prints, NUL-terminated and malloc()ed, or NULL. */
+/* The next of a reproducible sequence (xorshift; *@s never 0). */
+static inline uint64_t xorshift64(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* The number a file (sysfs, cgroupfs) holds, or -1. */
+static inline long long file_ll(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long long v = -1;
+
+	if (f && fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
 static inline char *command_output(const char *cmd)
 {
 	FILE *f = popen(cmd, "r");

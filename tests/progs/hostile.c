@@ -344,7 +344,6 @@ static void t_keys(void)
 static long long memcg_current(void)
 {
 	char path[600], line[512];
-	long long v = -1;
 	FILE *f = fopen("/proc/self/cgroup", "r");
 
 	if (!f || !fgets(line, sizeof(line), f) || strncmp(line, "0::", 3))
@@ -352,12 +351,7 @@ static long long memcg_current(void)
 	fclose(f);
 	line[strcspn(line, "\n")] = 0;
 	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.current", line + 3);
-	f = fopen(path, "r");
-	if (f && fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	if (f)
-		fclose(f);
-	return v;
+	return file_ll(path);
 }
 
 /* Rings came from vmalloc_user(): up to 256 MiB each, charged to no one. */

@@ -31,17 +31,9 @@ static struct ibv_mr *mr;
 
 #define BUF_LEN		(1u << 20)
 
-static uint64_t rnd_r(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static uint64_t rnd(void)
 {
-	return rnd_r(&rs);
+	return xorshift64(&rs);
 }
 
 static uint32_t pick(uint32_t n)
@@ -55,13 +47,13 @@ static uint32_t odd_u32(uint64_t *s)
 	static const uint32_t edges[] = { 0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0xffff,
 					  0x10000, 64, 4096 };
 
-	switch (rnd_r(s) % 4) {
+	switch (xorshift64(s) % 4) {
 	case 0:
-		return edges[rnd_r(s) % (sizeof(edges) / sizeof(edges[0]))];
+		return edges[xorshift64(s) % (sizeof(edges) / sizeof(edges[0]))];
 	case 1:
-		return (uint32_t)(rnd_r(s) % 256);
+		return (uint32_t)(xorshift64(s) % 256);
 	default:
-		return (uint32_t)rnd_r(s);
+		return (uint32_t)xorshift64(s);
 	}
 }
 
@@ -93,12 +85,12 @@ static void *scribbler(void *arg)
 		for (k = 0; n && k < 64; k++) {
 			unsigned long off;
 
-			i = (int)(rnd_r(&s) % (uint64_t)n);
+			i = (int)(xorshift64(&s) % (uint64_t)n);
 			/* The header's three indices half the time, any word otherwise. */
-			if (rnd_r(&s) % 2)
-				off = (rnd_r(&s) % 3) * 64;
+			if (xorshift64(&s) % 2)
+				off = (xorshift64(&s) % 3) * 64;
 			else
-				off = (rnd_r(&s) % (hi[i] - lo[i])) & ~3ul;
+				off = (xorshift64(&s) % (hi[i] - lo[i])) & ~3ul;
 			__atomic_store_n((uint32_t *)(lo[i] + off), odd_u32(&s), __ATOMIC_RELAXED);
 			atomic_fetch_add(&scribbles, 1);
 		}

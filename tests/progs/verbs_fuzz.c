@@ -26,10 +26,7 @@ static char first_bad[256];
 
 static uint64_t rnd(void)
 {
-	rs ^= rs << 13;
-	rs ^= rs >> 7;
-	rs ^= rs << 17;
-	return rs;
+	return xorshift64(&rs);
 }
 
 static uint32_t pick(uint32_t n)

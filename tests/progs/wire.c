@@ -149,6 +149,27 @@ static uint16_t ip_csum(const void *p, size_t n)
 	return (uint16_t)~sum;
 }
 
+/* The IPv4 and UDP headers of a RoCEv2 packet of @l3_len bytes from @saddr. */
+static void ip_udp(struct iphdr *ip, size_t l3_len, uint32_t saddr, uint16_t sport)
+{
+	struct udphdr *udp = (struct udphdr *)(ip + 1);
+
+	memset(ip, 0, sizeof(*ip));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons((uint16_t)l3_len);
+	ip->frag_off = htons(IP_DF);
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	ip->saddr = saddr;
+	ip->daddr = inet_addr(LOCAL_IP);
+	ip->check = ip_csum(ip, sizeof(*ip));
+	udp->source = htons(sport);
+	udp->dest = htons(HODP_ROCE_UDP_PORT);
+	udp->len = htons((uint16_t)(l3_len - sizeof(*ip)));
+	udp->check = 0;
+}
+
 /* An Ethernet frame for @s into @f (room for 2 KiB); its length. */
 static size_t build(uint8_t *f, const struct spec *s, const uint8_t *src_mac)
 {
@@ -185,22 +206,9 @@ static size_t build(uint8_t *f, const struct spec *s, const uint8_t *src_mac)
 	p += s->paylen + pad;
 
 	l3_len = (size_t)(p - (uint8_t *)ip) + HODP_ICRC_SIZE;
-	memset(ip, 0, sizeof(*ip));
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tot_len = htons((uint16_t)l3_len);
-	ip->frag_off = htons(IP_DF);
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
-	ip->saddr = s->saddr;
-	ip->daddr = inet_addr(LOCAL_IP);
-	ip->check = ip_csum(ip, sizeof(*ip));
+	ip_udp(ip, l3_len, s->saddr, (uint16_t)(0xc000 | (s->psn & 0x3fff)));
 	if (s->bad_ip_csum)
 		ip->check ^= htons(0x0100);
-	udp->source = htons(0xc000 | (s->psn & 0x3fff));
-	udp->dest = htons(HODP_ROCE_UDP_PORT);
-	udp->len = htons((uint16_t)(l3_len - sizeof(*ip)));
-	udp->check = 0;
 	c = icrc((uint8_t *)ip, l3_len - HODP_ICRC_SIZE);
 	memcpy(p, &c, 4);	/* little-endian, as the kernel stores it */
 	return sizeof(*eth) + l3_len;
@@ -210,10 +218,7 @@ static uint64_t rng;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return xorshift64(&rng);
 }
 
 static uint32_t below(uint32_t n)
@@ -316,20 +321,8 @@ static size_t fuzz_frame(uint8_t *f, const struct targets *t, const uint8_t *src
 		*p++ = (uint8_t)rnd();
 
 	l3_len = (size_t)(p - (uint8_t *)ip) + HODP_ICRC_SIZE;
-	memset(ip, 0, sizeof(*ip));
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tot_len = htons((uint16_t)l3_len);
-	ip->frag_off = htons(IP_DF);
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
-	ip->saddr = inet_addr(below(8) ? PEER_IP : SPOOF_IP);
-	ip->daddr = inet_addr(LOCAL_IP);
-	ip->check = ip_csum(ip, sizeof(*ip));
-	udp->source = htons((uint16_t)(0xc000 | below(0x4000)));
-	udp->dest = htons(HODP_ROCE_UDP_PORT);
-	udp->len = htons((uint16_t)(l3_len - sizeof(*ip)));
-	udp->check = 0;
+	ip_udp(ip, l3_len, inet_addr(below(8) ? PEER_IP : SPOOF_IP),
+	       (uint16_t)(0xc000 | below(0x4000)));
 	len = sizeof(*eth) + l3_len;
 	/* Broken before the ICRC: it vouches for wrong headers. */
 	if (!below(4))
@@ -435,11 +428,14 @@ static struct ibv_context *ctx;
 static struct ibv_pd *pd;
 static const char *dev_name;
 
-/* An RC QP in RTR, connected to PEER_QPN at PEER_IP: a responder for injected requests. */
-static struct ibv_qp *victim_qp(struct ibv_cq *cq)
+/*
+ * A QP of @type on @cq, connected to PEER_QPN at PEER_IP (RC, UC) or UD, in
+ * RTR (a responder for injected requests) or, with @rts, RTS.
+ */
+static struct ibv_qp *peer_qp(struct ibv_cq *cq, enum ibv_qp_type type, bool rts)
 {
-	struct ibv_qp_init_attr init = { .send_cq = cq, .recv_cq = cq, .qp_type = IBV_QPT_RC,
-					 .cap = { .max_send_wr = 4, .max_recv_wr = 4,
+	struct ibv_qp_init_attr init = { .send_cq = cq, .recv_cq = cq, .qp_type = type,
+					 .cap = { .max_send_wr = 16, .max_recv_wr = 64,
 						  .max_send_sge = 1, .max_recv_sge = 1 } };
 	union ibv_gid peer = { .raw = { [10] = 0xff, [11] = 0xff } };
 	struct ibv_qp_attr attr;
@@ -452,6 +448,9 @@ static struct ibv_qp *victim_qp(struct ibv_cq *cq)
 	mask = qp_rtr_attr(qp, PEER_QPN, &peer, &attr);
 	if (ibv_modify_qp(qp, &attr, mask))
 		die("to RTR: %s", strerror(errno));
+	mask = qp_rts_attr(qp, 7, &attr);
+	if (rts && ibv_modify_qp(qp, &attr, mask))
+		die("to RTS: %s", strerror(errno));
 	return qp;
 }
 
@@ -459,21 +458,16 @@ static struct ibv_qp *victim_qp(struct ibv_cq *cq)
 static long long counter(const char *name)
 {
 	char path[256];
-	long long v = -1;
-	FILE *f;
+	long long v;
 
 	snprintf(path, sizeof(path), "/sys/class/infiniband/%s/ports/1/hw_counters/%s",
 		 dev_name, name);
-	f = fopen(path, "r");
-	if (!f) {
+	v = file_ll(path);
+	if (v < 0) {
 		snprintf(path, sizeof(path), "/sys/class/infiniband/%s/hw_counters/%s",
 			 dev_name, name);
-		f = fopen(path, "r");
+		v = file_ll(path);
 	}
-	if (f && fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	if (f)
-		fclose(f);
 	return v;
 }
 
@@ -483,7 +477,7 @@ static long long counter(const char *name)
  */
 static bool write_lands(struct ibv_mr *mr, uint8_t *buf, void (*alter)(struct spec *))
 {
-	struct ibv_cq *cq = ibv_create_cq(ctx, 8, NULL, NULL, 0);
+	struct ibv_cq *cq = ibv_create_cq(ctx, 128, NULL, NULL, 0);
 	struct ibv_qp *qp;
 	struct spec s = {
 		.saddr = inet_addr(PEER_IP), .opcode = HODP_TRANSPORT_RC | HODP_WRITE_ONLY,
@@ -495,7 +489,7 @@ static bool write_lands(struct ibv_mr *mr, uint8_t *buf, void (*alter)(struct sp
 
 	if (!cq)
 		die("ibv_create_cq");
-	qp = victim_qp(cq);
+	qp = peer_qp(cq, IBV_QPT_RC, false);
 	memset(buf, 0, 64);
 	s.qpn = qp->qp_num;
 	s.rkey = mr->rkey;
@@ -585,7 +579,7 @@ static long qp_field(uint32_t qpn, const char *after, const char *key)
 static void t_flood_parked(const char *stalled)
 {
 	const size_t len = 1u << 20;
-	struct ibv_cq *cq = ibv_create_cq(ctx, 8, NULL, NULL, 0);
+	struct ibv_cq *cq = ibv_create_cq(ctx, 128, NULL, NULL, 0);
 	long long full = counter("rx_queue_full");
 	struct ibv_qp *qp;
 	struct ibv_mr *mr;
@@ -605,7 +599,7 @@ static void t_flood_parked(const char *stalled)
 	mr = ibv_reg_mr(pd, file, len, IBV_ACCESS_ON_DEMAND | IBV_ACCESS_REMOTE_READ);
 	if (!mr)
 		die("ODP MR over %s: %s", stalled, strerror(errno));
-	qp = victim_qp(cq);
+	qp = peer_qp(cq, IBV_QPT_RC, false);
 	s.qpn = qp->qp_num;
 	s.rkey = mr->rkey;
 	s.va = (uintptr_t)file;
@@ -680,29 +674,6 @@ static void *traffic(void *arg)
 	return NULL;
 }
 
-/* A QP of @type on @cq: connected to PEER_QPN at PEER_IP (RC, UC) or UD, in RTS. */
-static struct ibv_qp *fuzz_qp(struct ibv_cq *cq, enum ibv_qp_type type)
-{
-	struct ibv_qp_init_attr init = { .send_cq = cq, .recv_cq = cq, .qp_type = type,
-					 .cap = { .max_send_wr = 16, .max_recv_wr = 64,
-						  .max_send_sge = 1, .max_recv_sge = 1 } };
-	union ibv_gid peer = { .raw = { [10] = 0xff, [11] = 0xff } };
-	struct ibv_qp_attr attr;
-	struct ibv_qp *qp = ibv_create_qp(pd, &init);
-	int mask;
-
-	inet_pton(AF_INET, PEER_IP, &peer.raw[12]);
-	if (!qp || qp_to_init(qp))
-		die("QP: %s", strerror(errno));
-	mask = qp_rtr_attr(qp, PEER_QPN, &peer, &attr);
-	if (ibv_modify_qp(qp, &attr, mask))
-		die("to RTR: %s", strerror(errno));
-	mask = qp_rts_attr(qp, 7, &attr);
-	if (ibv_modify_qp(qp, &attr, mask))
-		die("to RTS: %s", strerror(errno));
-	return qp;
-}
-
 static void t_fuzz(uint64_t seed, uint32_t frames)
 {
 	const uint32_t len = 1u << 20;
@@ -723,9 +694,9 @@ static void t_fuzz(uint64_t seed, uint32_t frames)
 
 	if (!cq || !mr)
 		die("fuzz setup: %s", strerror(errno));
-	qp[0] = fuzz_qp(cq, IBV_QPT_RC);
-	qp[1] = fuzz_qp(cq, IBV_QPT_UC);
-	qp[2] = fuzz_qp(cq, IBV_QPT_UD);
+	qp[0] = peer_qp(cq, IBV_QPT_RC, true);
+	qp[1] = peer_qp(cq, IBV_QPT_UC, true);
+	qp[2] = peer_qp(cq, IBV_QPT_UD, true);
 	for (i = 0; i < 3; i++)
 		for (j = 0; j < 64; j++) {
 			struct ibv_sge sge = { (uintptr_t)buf + (uint32_t)j * 8192, 8192, mr->lkey };
