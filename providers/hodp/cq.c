@@ -309,6 +309,9 @@ void hodp_cq_clean(struct ibv_cq *ibcq, uint32_t qpn)
 
 	pthread_spin_lock(&cq->lock);
 	prod = hodp_load_index(&cq->q.ring->producer);
+	/* A ring's worth at most, whatever the (writable) index says. */
+	if (prod - cq->cons > cq->q.num_entries)
+		prod = cq->cons + cq->q.num_entries;
 	for (i = prod; i != cq->cons; i--) {
 		struct hodp_cqe *cqe = hodp_uring_slot(&cq->q, i - 1);
 
