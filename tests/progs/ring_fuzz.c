@@ -290,6 +290,17 @@ static unsigned long raw_commands(int n)
 	return accepted;
 }
 
+/* A context of this process's own on @dev, a PD and the MR over buf. */
+static void setup(const char *dev)
+{
+	ctx = open_device(dev);
+	pd = ibv_alloc_pd(ctx);
+	mr = pd ? ibv_reg_mr(pd, buf, BUF_LEN, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+			     IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC) : NULL;
+	if (!mr || ibv_query_gid(ctx, 1, GID_INDEX, &gid))
+		die("setup: %s", strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long rounds, r, accepted = 0;
@@ -303,24 +314,20 @@ int main(int argc, char **argv)
 	rs = strtoull(argv[2], NULL, 0) * 2 + 1;
 	rounds = strtoul(argv[3], NULL, 0);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	ctx = open_device(argv[1]);
-	pd = ibv_alloc_pd(ctx);
 	buf = map_anon(BUF_LEN);
-	mr = pd ? ibv_reg_mr(pd, buf, BUF_LEN, IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
-			     IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC) : NULL;
-	if (!mr || ibv_query_gid(ctx, 1, GID_INDEX, &gid))
-		die("setup: %s", strerror(errno));
 	printf("# uid %d, seed %s, %lu rounds\n", getuid(), argv[2], rounds);
 	t0 = now_us();
 	/*
-	 * In a child: the provider reads the rings too, and may fall over
-	 * what the scribbler wrote there (its own process's doing, not the
-	 * kernel's business); the commands below run either way.
+	 * In a child, with a context of its own (uverbs refuses a context's
+	 * commands from another process): the provider reads the rings too,
+	 * and may fall over what the scribbler wrote there (its own process's
+	 * doing, not the kernel's business); the commands below run either way.
 	 */
 	child = fork();
 	if (child < 0)
 		die("fork");
 	if (!child) {
+		setup(argv[1]);
 		atomic_store(&scribbling, true);
 		if (pthread_create(&th, NULL, scribbler, (void *)(uintptr_t)rnd()))
 			die("pthread_create");
@@ -336,6 +343,7 @@ int main(int argc, char **argv)
 	printf("# the scribbling child %s after %.1f s\n",
 	       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exited",
 	       (now_us() - t0) / 1e6);
+	setup(argv[1]);
 	t0 = now_us();
 	accepted = raw_commands(20000);
 	printf("# 20000 raw uverbs commands with random driver data: %lu accepted, in %.1f s\n",
