@@ -345,8 +345,8 @@ int main(int argc, char **argv)
 	       (now_us() - t0) / 1e6);
 	setup(argv[1]);
 	t0 = now_us();
-	accepted = raw_commands(20000);
-	printf("# 20000 raw uverbs commands with random driver data: %lu accepted, in %.1f s\n",
+	accepted = raw_commands(100000);
+	printf("# 100000 raw uverbs commands with random driver data: %lu accepted, in %.1f s\n",
 	       accepted, (now_us() - t0) / 1e6);
 	return 0;
 }
