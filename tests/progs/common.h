@@ -373,6 +373,26 @@ static inline uint64_t xorshift64(uint64_t *s)
 	return *s;
 }
 
+/*
+ * The writable mappings of the RDMA devices in this process (the rings
+ * hodp shares with the provider, each with its header at the start), as
+ * [lo, hi) pairs, @max at most; their number.
+ */
+static inline int uverbs_maps(unsigned long *lo, unsigned long *hi, int max)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	int n = 0;
+
+	while (f && n < max && fgets(line, sizeof(line), f))
+		if (strstr(line, "/dev/infiniband/uverbs") &&
+		    sscanf(line, "%lx-%lx", &lo[n], &hi[n]) == 2 && strstr(line, "rw"))
+			n++;
+	if (f)
+		fclose(f);
+	return n;
+}
+
 /* The number a file (sysfs, cgroupfs) holds, or -1. */
 static inline long long file_ll(const char *path)
 {

@@ -28,26 +28,14 @@ static const char *ro_file;	/* a file this user may read and not write */
 /* The uverbs mapping with the 8 bytes @marker in a slot: a ring, its header at the start. */
 static uint8_t *ring_with(uint64_t marker)
 {
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-	uint8_t *found = NULL;
+	unsigned long lo[256], hi[256], off;
+	int n = uverbs_maps(lo, hi, 256), i;
 
-	if (!f)
-		die("/proc/self/maps: %s", strerror(errno));
-	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi, off;
-
-		if (!strstr(line, "/dev/infiniband/uverbs") ||
-		    sscanf(line, "%lx-%lx", &lo, &hi) != 2)
-			continue;
-		for (off = HODP_RING_HDR_SIZE; off + 8 <= hi - lo; off += 16)
-			if (!memcmp((void *)(lo + off), &marker, 8)) {
-				found = (uint8_t *)lo;
-				break;
-			}
-	}
-	fclose(f);
-	return found;
+	for (i = 0; i < n; i++)
+		for (off = HODP_RING_HDR_SIZE; off + 8 <= hi[i] - lo[i]; off += 16)
+			if (!memcmp((void *)(lo[i] + off), &marker, 8))
+				return (uint8_t *)lo[i];
+	return NULL;
 }
 
 static void modify(struct ibv_qp *qp, struct ibv_qp_attr *attr, int mask, const char *what)
@@ -249,6 +237,8 @@ static void t_flush_bogus_producer(void)
 	struct ibv_qp *a, *b;
 	struct ibv_wc wc;
 	uint32_t flushed = 0, i, dirty = 0;
+	unsigned long lo[256], hi[256];
+	int nmaps, m;
 	double t0;
 
 	if (!cq || !mr)
@@ -271,30 +261,24 @@ static void t_flush_bogus_producer(void)
 		die("no uverbs mapping holds the WR");
 	/* The CQ ring is the other mapping with the marker: its slots are CQEs. */
 	cqr = NULL;
-	{
-		FILE *f = fopen("/proc/self/maps", "r");
-		char line[512];
-		unsigned long lo, hi, off;
+	nmaps = uverbs_maps(lo, hi, 256);
+	for (m = 0; m < nmaps; m++) {
+		unsigned long off;
 
-		while (f && fgets(line, sizeof(line), f)) {
-			if (!strstr(line, "/dev/infiniband/uverbs") ||
-			    sscanf(line, "%lx-%lx", &lo, &hi) != 2 || (uint8_t *)lo == sq)
+		if ((uint8_t *)lo[m] == sq)
+			continue;
+		for (off = HODP_RING_HDR_SIZE; off + sizeof(struct hodp_cqe) <= hi[m] - lo[m];
+		     off += sizeof(struct hodp_cqe)) {
+			struct hodp_cqe *cqe = (struct hodp_cqe *)(lo[m] + off);
+
+			if ((cqe->wr_id & ~1ull) != marker)
 				continue;
-			for (off = HODP_RING_HDR_SIZE; off + sizeof(struct hodp_cqe) <= hi - lo;
-			     off += sizeof(struct hodp_cqe)) {
-				struct hodp_cqe *cqe = (struct hodp_cqe *)(lo + off);
-
-				if ((cqe->wr_id & ~1ull) != marker)
-					continue;
-				cqr = (uint8_t *)lo;
-				/* Bytes past network_hdr_type: reserved, zero. */
-				for (i = offsetof(struct hodp_cqe, network_hdr_type) + 1;
-				     i < sizeof(*cqe); i++)
-					dirty += ((uint8_t *)cqe)[i] != 0;
-			}
+			cqr = (uint8_t *)lo[m];
+			/* Bytes past network_hdr_type: reserved, zero. */
+			for (i = offsetof(struct hodp_cqe, network_hdr_type) + 1; i < sizeof(*cqe);
+			     i++)
+				dirty += ((uint8_t *)cqe)[i] != 0;
 		}
-		if (f)
-			fclose(f);
 	}
 	report(cqr && !dirty, "completion slots: every byte after the fields is zero");
 	if (!cqr || dirty)

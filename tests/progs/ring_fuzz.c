@@ -61,22 +61,6 @@ static uint32_t odd_u32(uint64_t *s)
 	}
 }
 
-/* The device's mappings in this process, as [lo, hi) pairs; their number. */
-static int uverbs_maps(unsigned long *lo, unsigned long *hi, int max)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-	int n = 0;
-
-	while (f && n < max && fgets(line, sizeof(line), f))
-		if (strstr(line, "/dev/infiniband/uverbs") &&
-		    sscanf(line, "%lx-%lx", &lo[n], &hi[n]) == 2 && strstr(line, "rw"))
-			n++;
-	if (f)
-		fclose(f);
-	return n;
-}
-
 /*
  * The second thread: random words into the rings, mostly their indices.
  * Through /proc/self/mem, so that a ring the first thread unmapped since
