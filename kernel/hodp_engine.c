@@ -69,7 +69,9 @@ static void hodp_qp_run(struct work_struct *work)
 				parked = hodp_comp_rcv(qp, skb);
 			qp->rx_resume = false;
 			if (parked) {
+				/* Behind a fault, or behind a READ's next budget. */
 				qp->rx_parked = skb;
+				more |= !hodp_odp_waiting(&qp->rx_wait);
 				break;
 			}
 			more = true;

@@ -17,6 +17,8 @@
 #include "hodp_srq.h"
 
 #define HODP_GRH_SIZE	40
+/* READ response packets (or trains) sent before the engine looks elsewhere. */
+#define HODP_READ_STEPS	16
 
 /* What executing a request calls for. */
 enum hodp_resp_result {
@@ -355,6 +357,21 @@ out:
 	return sent;
 }
 
+/*
+ * Send a budget of the READ being answered: true if it is still being
+ * answered, false once it is all out, failed, or waits for a fault or for
+ * memory (the requester's timer then asks for the rest again).
+ */
+static bool hodp_resp_read_steps(struct hodp_qp *qp)
+{
+	int n;
+
+	for (n = 0; n < HODP_READ_STEPS && qp->read_active; n++)
+		if (!hodp_resp_read_step(qp))
+			return false;
+	return qp->read_active;
+}
+
 /* Start answering a READ for [va, va + len) from @psn on. */
 static enum hodp_resp_result hodp_resp_read_start(struct hodp_qp *qp, struct hodp_rd_res *res,
 						  u32 psn, u64 va, u32 rkey, u32 len)
@@ -660,18 +677,16 @@ bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 
 	d = hodp_psn_diff(pkt->psn, qp->resp_psn);
 	/*
-	 * A READ being answered goes out before the next request is looked at,
+	 * A READ being answered goes out before the next request is executed,
 	 * unless that request re-issues a READ: then the requester lost part of
-	 * the answer, and what is still streaming would only be ignored.
+	 * the answer, and what is still streaming would only be ignored.  The
+	 * request waits, parked, while the READ goes out a budget at a time:
+	 * a 2 GiB READ does not hold the QP's work item.
 	 */
-	if (!(rc && d < 0 && (pkt->flags & HODP_F_READ))) {
-		while (qp->read_active && hodp_resp_read_step(qp))
-			cond_resched();
-		/* The READ's pages are being faulted in: this request waits behind it. */
-		if (hodp_odp_waiting(&qp->rx_wait)) {
-			qp->rx_parked_started = qp->rx_resume;
-			return true;
-		}
+	if (qp->read_active && !(rc && d < 0 && (pkt->flags & HODP_F_READ)) &&
+	    (hodp_resp_read_steps(qp) || hodp_odp_waiting(&qp->rx_wait))) {
+		qp->rx_parked_started = qp->rx_resume;
+		return true;
 	}
 
 	if (rc) {
@@ -802,8 +817,6 @@ void hodp_resp_parked_rcv(struct hodp_qp *qp)
 
 bool hodp_resp_run(struct hodp_qp *qp)
 {
-	int n;
-
 	if (hodp_qp_state(qp) == IB_QPS_ERR) {
 		qp->read_active = NULL;
 		hodp_resp_drop_write(qp);
@@ -811,8 +824,5 @@ bool hodp_resp_run(struct hodp_qp *qp)
 	}
 	if (hodp_odp_waiting(&qp->rx_wait))
 		return false;
-	for (n = 0; n < 16 && qp->read_active; n++)
-		if (!hodp_resp_read_step(qp))
-			break;
-	return n > 0;
+	return hodp_resp_read_steps(qp);
 }

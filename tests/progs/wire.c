@@ -16,7 +16,9 @@
  *   - a flood of READ requests to a QP parked on a page fault that does
  *     not end (an ODP MR over STALLED_FILE, a file of tests/progs/fuse_stall
  *     whose reads are never answered in time): the QP's receive queue stays
- *     bounded and the drops are counted.
+ *     bounded and the drops are counted;
+ *   - a READ of 256 MiB with a request behind it: the responder's work item
+ *     yields between budgets, so destroying the QP does not wait for it all.
  * With "fuzz": FRAMES frames from SEED aimed at live QPs of DEV (RC and UC
  * connected to the sending host, UD, QP1) and at random QPNs: valid ones
  * for every opcode mixed with mutations of every header field, truncated
@@ -633,6 +635,56 @@ static void t_flood_parked(const char *stalled)
 	close(fd);
 }
 
+/*
+ * A READ was answered whole before the responder looked at anything else:
+ * with a request behind a READ of 256 MiB, the QP's work item sent all
+ * 262,144 response packets in one go, and destroying the QP waited for them.
+ */
+static void t_big_read(void)
+{
+	const size_t len = 256u << 20;
+	struct ibv_cq *cq = ibv_create_cq(ctx, 128, NULL, NULL, 0);
+	uint8_t *src = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct spec s = {
+		.saddr = inet_addr(PEER_IP), .opcode = HODP_TRANSPORT_RC | HODP_READ_REQUEST,
+		.pkey = HODP_PKEY_DEFAULT, .psn = FIRST_PSN, .va = (uintptr_t)src,
+		.dmalen = len,
+	};
+	struct ibv_sge sge = { (uintptr_t)src, len, 0 };
+	struct ibv_mr *mr;
+	struct ibv_qp *qp;
+	long answering;
+	double t0;
+
+	if (src == MAP_FAILED || !cq)
+		die("setup: %s", strerror(errno));
+	/* Never written: the zero page, faulted in first so that no fault breaks the stream. */
+	mr = ibv_reg_mr(pd, src, len, IBV_ACCESS_ON_DEMAND | IBV_ACCESS_REMOTE_READ);
+	if (!mr)
+		die("ODP MR: %s", strerror(errno));
+	sge.lkey = mr->lkey;
+	if (ibv_advise_mr(pd, IBV_ADVISE_MR_ADVICE_PREFETCH, IBV_ADVISE_MR_FLAG_FLUSH, &sge, 1))
+		die("ibv_advise_mr: %s", strerror(errno));
+	qp = peer_qp(cq, IBV_QPT_RC, false);
+	s.qpn = qp->qp_num;
+	s.rkey = mr->rkey;
+	send_frames(&s, 1);
+	/* Then a small READ, at the PSN after the big one's 1 KiB responses. */
+	s.psn = FIRST_PSN + len / 1024;
+	s.dmalen = 64;
+	send_frames(&s, 1);
+	usleep(200000);
+	answering = qp_field(qp->qp_num, NULL, " read ");
+	t0 = now_us();
+	ibv_destroy_qp(qp);
+	report(answering == 1 && now_us() - t0 < 1e6 * time_scale(),
+	       "a QP answering a READ of 256 MiB with a request behind it is destroyed "
+	       "without waiting for the rest (%.3f s)", (now_us() - t0) / 1e6);
+	ibv_dereg_mr(mr);
+	ibv_destroy_cq(cq);
+	munmap(src, len);
+}
+
 static atomic_bool fuzzing;
 static unsigned long traffic_rounds, traffic_bad;
 
@@ -794,6 +846,7 @@ int main(int argc, char **argv)
 	} else {
 		t_blind_injection();
 		t_flood_parked(path);
+		t_big_read();
 	}
 	close(to_sender);
 	waitpid(pid, &st, 0);

@@ -2,7 +2,8 @@
 # RoCEv2 frames crafted by hand (tests/progs/wire.c) and sent from another
 # host, namespace ns1, as anyone on the network can: blind injection with a
 # foreign P_Key, a spoofed source or a bad IPv4 checksum; a flood of a QP
-# parked on a page fault that does not end.
+# parked on a page fault that does not end; a READ of 256 MiB with a request
+# behind it.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/netns.sh"
 bin=build/guest/bin
