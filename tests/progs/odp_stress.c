@@ -195,7 +195,7 @@ static void traffic(double end)
 	static const enum ibv_wr_opcode data_ops[] = {
 		IBV_WR_RDMA_WRITE, IBV_WR_RDMA_READ, IBV_WR_RDMA_WRITE, IBV_WR_SEND,
 	};
-	uint64_t s = seed * 2 + 1, expect = 0, *counter = (uint64_t *)sb.buf;
+	uint64_t s = seed * 2 + 1, *counter = (uint64_t *)sb.buf, expect = *counter;
 	uint8_t *local, *remote;
 	struct side *from, *to;
 	enum ibv_wc_status st;
