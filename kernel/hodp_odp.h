@@ -108,6 +108,7 @@ struct hodp_odp_child {
 	refcount_t refs;		/* the parent's xarray, lookups, queued work */
 	unsigned long index;		/* start >> span shift */
 	struct work_struct retire_work;	/* unlink once its memory is all unmapped */
+	struct work_struct free_work;	/* a last put in a notifier callback frees it here */
 	struct list_head release_node;	/* the parent's release */
 	struct rcu_head rcu;
 };

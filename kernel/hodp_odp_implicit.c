@@ -85,14 +85,25 @@ static void hodp_child_retire_work(struct work_struct *work)
 	hodp_implicit_child_put(child);		/* this work's */
 }
 
+static void hodp_child_free_work(struct work_struct *work)
+{
+	hodp_child_free(container_of(work, struct hodp_odp_child, free_work));
+}
+
 void hodp_implicit_child_retire(struct hodp_odp *odp)
 {
 	struct hodp_odp_child *child = container_of(odp, struct hodp_odp_child, odp);
 
-	/* Removing its notifier cannot happen inside its own callback. */
+	/*
+	 * Removing its notifier cannot happen inside its own callback: it waits
+	 * for the invalidation this is part of.  A retirement already queued
+	 * may run and drop its references before this drops its own, so even
+	 * this put may be the last one: then the child is freed in a work.
+	 */
 	if (refcount_inc_not_zero(&child->refs) &&
-	    !hodp_odp_queue(HODP_ODP_RETIRE, &child->retire_work))
-		hodp_implicit_child_put(child);
+	    !hodp_odp_queue(HODP_ODP_RETIRE, &child->retire_work) &&
+	    refcount_dec_and_test(&child->refs))
+		hodp_odp_queue(HODP_ODP_RETIRE, &child->free_work);
 }
 
 static struct hodp_odp_child *hodp_child_create(struct hodp_mr *mr, unsigned long index)
@@ -113,6 +124,7 @@ static struct hodp_odp_child *hodp_child_create(struct hodp_mr *mr, unsigned lon
 	child->index = index;
 	refcount_set(&child->refs, 1);
 	INIT_WORK(&child->retire_work, hodp_child_retire_work);
+	INIT_WORK(&child->free_work, hodp_child_free_work);
 	child->odp.is_child = true;
 
 	if (!mmget_not_zero(imp->mm)) {
@@ -120,7 +132,7 @@ static struct hodp_odp_child *hodp_child_create(struct hodp_mr *mr, unsigned lon
 		goto err_free;
 	}
 	err = hodp_odp_range_init(&child->odp, mr, imp->mm, start, end);
-	mmput(imp->mm);
+	mmput_async(imp->mm);	/* imp->lock is held: no exit_mmap in here */
 	if (err)
 		goto err_free;
 	err = xa_err(xa_store(&imp->children, index, child, GFP_KERNEL));
