@@ -70,11 +70,11 @@ static bool hodp_comp_retire(struct hodp_qp *qp)
 	bool progress = false;
 
 	while (qp->sq_head != qp->sq_next) {
-		struct hodp_swqe *sw = hodp_sq_state(qp, qp->sq_head);
+		struct hodp_send_progress *sw = hodp_sq_state(qp, qp->sq_head);
 		struct hodp_send_wqe *wqe = hodp_sq_wqe(qp, qp->sq_head);
 		struct hodp_cqe cqe;
 
-		if (sw->state != HODP_SWQE_DONE)
+		if (sw->state != HODP_WQE_DONE)
 			break;
 		cqe = (struct hodp_cqe) {
 			.wr_id = wqe->wr_id,
@@ -91,11 +91,12 @@ static bool hodp_comp_retire(struct hodp_qp *qp)
 	return progress;
 }
 
-static void hodp_comp_done(struct hodp_qp *qp, struct hodp_swqe *sw, enum ib_wc_status status)
+static void hodp_comp_done(struct hodp_qp *qp, struct hodp_send_progress *sw,
+			   enum ib_wc_status status)
 {
 	if (sw->rd_atomic)
 		qp->rd_atomic_inflight--;
-	sw->state = HODP_SWQE_DONE;
+	sw->state = HODP_WQE_DONE;
 	sw->wc_status = status;
 	if (status != IB_WC_SUCCESS)
 		hodp_qp_error(qp);
@@ -126,16 +127,16 @@ void hodp_comp_keep_timer(struct hodp_qp *qp)
 }
 
 /* The oldest WQE with packets out (SENT, or partly sent), or NULL. */
-static struct hodp_swqe *hodp_comp_oldest(struct hodp_qp *qp, u32 *index)
+static struct hodp_send_progress *hodp_comp_oldest(struct hodp_qp *qp, u32 *index)
 {
 	u32 i;
 
 	for (i = qp->sq_head; i != qp->sq_fetched; i++) {
-		struct hodp_swqe *sw = hodp_sq_state(qp, i);
+		struct hodp_send_progress *sw = hodp_sq_state(qp, i);
 
-		if (sw->state == HODP_SWQE_POSTED)
+		if (sw->state == HODP_WQE_POSTED)
 			break;
-		if (sw->state != HODP_SWQE_DONE) {
+		if (sw->state != HODP_WQE_DONE) {
 			*index = i;
 			return sw;
 		}
@@ -155,12 +156,12 @@ static void hodp_comp_ack(struct hodp_qp *qp, u32 psn)
 		return;
 
 	for (i = qp->sq_head; i != qp->sq_fetched; i++) {
-		struct hodp_swqe *sw = hodp_sq_state(qp, i);
+		struct hodp_send_progress *sw = hodp_sq_state(qp, i);
 
-		if (sw->state == HODP_SWQE_DONE)
+		if (sw->state == HODP_WQE_DONE)
 			continue;
 		if (sw->rd_atomic && hodp_psn_diff(psn, sw->first_psn) >= 0 &&
-		    sw->state != HODP_SWQE_POSTED) {
+		    sw->state != HODP_WQE_POSTED) {
 			u32 next = hodp_psn_add(sw->first_psn, sw->resp_done / qp->mtu);
 
 			/* Only responses acknowledge a READ or atomic. */
@@ -173,7 +174,7 @@ static void hodp_comp_ack(struct hodp_qp *qp, u32 psn)
 			qp->acked_psn = next;
 			return;
 		}
-		if (sw->state != HODP_SWQE_SENT || hodp_psn_diff(sw->last_psn, psn) > 0)
+		if (sw->state != HODP_WQE_SENT || hodp_psn_diff(sw->last_psn, psn) > 0)
 			break;
 		hodp_comp_done(qp, sw, IB_WC_SUCCESS);
 	}
@@ -188,7 +189,7 @@ static void hodp_comp_ack(struct hodp_qp *qp, u32 psn)
  * A response's payload missed in an ODP MR of the local SGEs: park the
  * packet until the fault is served (true), or fail the WQE.
  */
-static bool hodp_comp_local_fault(struct hodp_qp *qp, struct hodp_swqe *sw, int err,
+static bool hodp_comp_local_fault(struct hodp_qp *qp, struct hodp_send_progress *sw, int err,
 				  struct hodp_miss *miss)
 {
 	if (err == -EAGAIN && hodp_qp_park(qp, &qp->rx_wait, miss) == -EAGAIN) {
@@ -204,7 +205,7 @@ static bool hodp_comp_read_response(struct hodp_qp *qp, struct sk_buff *skb)
 	struct hodp_miss miss;
 	struct hodp_pkt *pkt = hodp_pkt(skb);
 	struct hodp_send_wqe *wqe;
-	struct hodp_swqe *sw;
+	struct hodp_send_progress *sw;
 	u32 index, expected, paylen;
 	int err;
 	s32 skip;
@@ -264,7 +265,7 @@ static bool hodp_comp_atomic_ack(struct hodp_qp *qp, struct sk_buff *skb)
 	struct hodp_miss miss;
 	struct hodp_atmack *ack = hodp_pkt_ext(skb, HODP_F_ATMACK);
 	struct hodp_send_wqe *wqe;
-	struct hodp_swqe *sw;
+	struct hodp_send_progress *sw;
 	u64 orig;
 	u32 index;
 	int err;
@@ -290,7 +291,7 @@ static bool hodp_comp_atomic_ack(struct hodp_qp *qp, struct sk_buff *skb)
 
 static void hodp_comp_nak(struct hodp_qp *qp, u32 psn, u8 syndrome)
 {
-	struct hodp_swqe *sw;
+	struct hodp_send_progress *sw;
 	u32 index;
 
 	hodp_comp_ack(qp, hodp_psn_add(psn, HODP_PSN_MASK));
@@ -394,7 +395,7 @@ void hodp_comp_flush(struct hodp_qp *qp)
 	qp->rd_atomic_inflight = 0;
 	/* Every posted WQE is flushed; those posted since, on the next run. */
 	for (; n; n--) {
-		struct hodp_swqe *sw = hodp_sq_state(qp, qp->sq_head);
+		struct hodp_send_progress *sw = hodp_sq_state(qp, qp->sq_head);
 		struct hodp_send_wqe *wqe = hodp_queue_slot(&qp->sq, qp->sq_head);
 		struct hodp_cqe cqe = {};
 
@@ -408,9 +409,9 @@ void hodp_comp_flush(struct hodp_qp *qp)
 			wqe = hodp_sq_wqe(qp, qp->sq_head);
 			cqe.wr_id = wqe->wr_id;
 			cqe.opcode = hodp_send_wc_opcode(wqe->opcode);
-			cqe.status = sw->state == HODP_SWQE_DONE ? sw->wc_status :
+			cqe.status = sw->state == HODP_WQE_DONE ? sw->wc_status :
 								  IB_WC_WR_FLUSH_ERR;
-			if (sw->state == HODP_SWQE_DONE && sw->wc_status == IB_WC_SUCCESS &&
+			if (sw->state == HODP_WQE_DONE && sw->wc_status == IB_WC_SUCCESS &&
 			    !sw->signaled)
 				cqe.status = IB_WC_WR_FLUSH_ERR;
 		}
@@ -447,7 +448,7 @@ bool hodp_comp_run(struct hodp_qp *qp)
 			/* A response waits for our own page fault: not the peer's delay. */
 			hodp_comp_arm_timer(qp);
 		} else if (qp->ibqp.qp_type == IB_QPT_RC && qp->acked_psn != qp->req_psn) {
-			struct hodp_swqe *sw;
+			struct hodp_send_progress *sw;
 			u32 index;
 
 			hodp_count(qp->hdev, HODP_CNT_ACK_TIMEOUTS);

@@ -145,9 +145,10 @@ void hodp_engine_init_qp(struct hodp_qp *qp)
 int hodp_engine_alloc_qp(struct hodp_qp *qp)
 {
 	qp->sq_shadow = kvcalloc(qp->sq.num_entries, qp->sq.stride, GFP_KERNEL_ACCOUNT);
-	qp->swqe = kvcalloc(qp->sq.num_entries, sizeof(*qp->swqe), GFP_KERNEL_ACCOUNT);
+	qp->send_progress = kvcalloc(qp->sq.num_entries, sizeof(*qp->send_progress),
+				     GFP_KERNEL_ACCOUNT);
 	qp->recv_wqe = kmalloc(hodp_recv_wqe_size(qp->max_recv_sge), GFP_KERNEL_ACCOUNT);
-	if (!qp->sq_shadow || !qp->swqe || !qp->recv_wqe) {
+	if (!qp->sq_shadow || !qp->send_progress || !qp->recv_wqe) {
 		hodp_engine_free_qp(qp);
 		return -ENOMEM;
 	}
@@ -159,11 +160,11 @@ int hodp_engine_alloc_qp(struct hodp_qp *qp)
 void hodp_engine_free_qp(struct hodp_qp *qp)
 {
 	kvfree(qp->sq_shadow);
-	kvfree(qp->swqe);
+	kvfree(qp->send_progress);
 	kfree(qp->recv_wqe);
 	kfree(qp->rd_res);
 	qp->sq_shadow = NULL;
-	qp->swqe = NULL;
+	qp->send_progress = NULL;
 	qp->recv_wqe = NULL;
 	qp->rd_res = NULL;
 }

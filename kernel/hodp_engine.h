@@ -10,6 +10,9 @@
 
 struct hodp_cqe;
 
+/* hodp_engine.c */
+void hodp_qp_schedule(struct hodp_qp *qp);
+void hodp_qp_deliver(struct hodp_qp *qp, struct sk_buff *skb);
 void hodp_engine_init_qp(struct hodp_qp *qp);
 int hodp_engine_alloc_qp(struct hodp_qp *qp);
 void hodp_engine_free_qp(struct hodp_qp *qp);
@@ -38,9 +41,9 @@ static inline struct hodp_send_wqe *hodp_sq_wqe(struct hodp_qp *qp, u32 index)
 	return qp->sq_shadow + (size_t)(index & (qp->sq.num_entries - 1)) * qp->sq.stride;
 }
 
-static inline struct hodp_swqe *hodp_sq_state(struct hodp_qp *qp, u32 index)
+static inline struct hodp_send_progress *hodp_sq_state(struct hodp_qp *qp, u32 index)
 {
-	return &qp->swqe[index & (qp->sq.num_entries - 1)];
+	return &qp->send_progress[index & (qp->sq.num_entries - 1)];
 }
 
 /* hodp_req.c */
@@ -74,6 +77,5 @@ bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb);
 bool hodp_resp_run(struct hodp_qp *qp);
 void hodp_resp_parked_rcv(struct hodp_qp *qp);
 void hodp_resp_reset(struct hodp_qp *qp);
-bool hodp_resp_flush(struct hodp_qp *qp);
 
 #endif /* HODP_ENGINE_H */

@@ -6,6 +6,7 @@
 #ifndef HODP_HDR_H
 #define HODP_HDR_H
 
+#include <asm/byteorder.h>
 #include <linux/types.h>
 
 #define HODP_ROCE_UDP_PORT	4791
@@ -143,6 +144,19 @@ enum {
 };
 
 extern const u16 hodp_op_flags[HODP_OP_COUNT];
+
+/*
+ * Fill @bth: @opcode with its transport bits, @flags (SE, PadCnt), the one
+ * P_Key, destination @qpn and @apsn (AckReq and PSN).
+ */
+static inline void hodp_bth_init(struct hodp_bth *bth, u8 opcode, u8 flags, u32 qpn, u32 apsn)
+{
+	bth->opcode = opcode;
+	bth->flags = flags;
+	bth->pkey = cpu_to_be16(HODP_PKEY_DEFAULT);
+	bth->qpn = cpu_to_be32(qpn & HODP_QPN_MASK);
+	bth->apsn = cpu_to_be32(apsn);
+}
 
 /* Bytes of extended headers after the BTH for @flags (DETH is added for UD). */
 static inline unsigned int hodp_ext_hdr_len(u16 flags)

@@ -12,9 +12,9 @@
 #include <rdma/ib_addr.h>
 
 #include "hodp.h"
+#include "hodp_engine.h"
 #include "hodp_mcast.h"
 #include "hodp_pkt.h"
-#include "hodp_qp.h"
 
 struct hodp_mcg {
 	struct list_head node;		/* on hdev->mcast_groups */

@@ -19,9 +19,9 @@
 #include <rdma/ib_addr.h>
 
 #include "hodp.h"
+#include "hodp_engine.h"
 #include "hodp_mcast.h"
 #include "hodp_pkt.h"
-#include "hodp_qp.h"
 
 /* CRC32 state after 8 bytes of 0xff, the masked LRH a RoCEv2 ICRC starts with. */
 #define HODP_ICRC_SEED	0xdebb20e3

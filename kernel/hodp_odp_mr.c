@@ -285,6 +285,16 @@ void hodp_odp_unlock(struct hodp_odp *odp, void *va)
 	hodp_odp_put(odp);
 }
 
+/* The device's ODP totals are the MR's first stats, in the same order. */
+#define HODP_ODP_TOTAL(s) \
+	static_assert(HODP_CNT_ODP_##s - HODP_CNT_ODP_FAULTS == HODP_ODP_##s)
+HODP_ODP_TOTAL(FAULTS);
+HODP_ODP_TOTAL(FAULTS_HANDLED);
+HODP_ODP_TOTAL(PAGES_MAPPED);
+HODP_ODP_TOTAL(INVALIDATIONS);
+HODP_ODP_TOTAL(INVALIDATIONS_HANDLED);
+HODP_ODP_TOTAL(PREFETCHES);
+
 void hodp_odp_count(struct hodp_mr *mr, enum hodp_odp_stat stat, s64 n)
 {
 	atomic64_add(n, &mr->odp_stats[stat]);
@@ -292,7 +302,7 @@ void hodp_odp_count(struct hodp_mr *mr, enum hodp_odp_stat stat, s64 n)
 		hodp_count_n(to_hdev(mr->ibmr.device), HODP_CNT_ODP_FAULTS + stat, n);
 }
 
-static const char * const hodp_odp_stat_names[HODP_ODP_NUM_STATS] = {
+static const char * const hodp_odp_stat_names[] = {
 	[HODP_ODP_FAULTS] = "page_faults",
 	[HODP_ODP_FAULTS_HANDLED] = "page_faults_handled",
 	[HODP_ODP_PAGES_MAPPED] = "pages_mapped",
@@ -303,6 +313,8 @@ static const char * const hodp_odp_stat_names[HODP_ODP_NUM_STATS] = {
 	[HODP_ODP_CHILDREN_CREATED] = "implicit_children_created",
 	[HODP_ODP_CHILDREN_FREED] = "implicit_children_freed",
 };
+
+static_assert(ARRAY_SIZE(hodp_odp_stat_names) == HODP_ODP_NUM_STATS);
 
 int hodp_fill_stat_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr)
 {

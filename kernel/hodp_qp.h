@@ -32,23 +32,23 @@ struct hodp_av {
 };
 
 /* Requester's view of one send WQE while it is outstanding. */
-struct hodp_swqe {
+struct hodp_send_progress {
 	u32 first_psn;
 	u32 last_psn;
 	u32 npkts;
 	u32 length;		/* total bytes of the message */
 	u32 resp_done;		/* READ: response bytes received so far */
-	u8 state;		/* enum hodp_swqe_state */
+	u8 state;		/* enum hodp_wqe_stage */
 	u8 wc_status;
 	bool signaled;
 	bool rd_atomic;		/* holds an outstanding RDMA READ/atomic credit */
 };
 
-enum hodp_swqe_state {
-	HODP_SWQE_POSTED,	/* copied, not started */
-	HODP_SWQE_SENDING,	/* some packets sent */
-	HODP_SWQE_SENT,		/* every packet sent, waiting for the ACK/response */
-	HODP_SWQE_DONE,		/* completed (status in wc_status) */
+enum hodp_wqe_stage {
+	HODP_WQE_POSTED,	/* copied, not started */
+	HODP_WQE_SENDING,	/* some packets sent */
+	HODP_WQE_SENT,		/* every packet sent, waiting for the ACK/response */
+	HODP_WQE_DONE,		/* completed (status in wc_status) */
 };
 
 /* A received READ or atomic, kept to answer a duplicate request. */
@@ -96,7 +96,7 @@ struct hodp_qp {
 	struct hodp_queue sq;
 	struct hodp_queue rq;		/* unused with an SRQ */
 	void *sq_shadow;		/* kernel copies of the SQ slots */
-	struct hodp_swqe *swqe;		/* requester state per SQ slot */
+	struct hodp_send_progress *send_progress;	/* the requester's, per SQ slot */
 	u32 max_send_sge;
 	u32 max_inline;
 	u32 max_recv_sge;
@@ -194,7 +194,5 @@ int hodp_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 struct hodp_qp *hodp_qp_get(struct hodp_dev *hdev, u32 qpn);
 struct hodp_qp *hodp_qp_get_next(struct hodp_dev *hdev, unsigned long *qpn);
 void hodp_qp_put(struct hodp_qp *qp);
-void hodp_qp_schedule(struct hodp_qp *qp);
-void hodp_qp_deliver(struct hodp_qp *qp, struct sk_buff *skb);
 
 #endif /* HODP_QP_H */

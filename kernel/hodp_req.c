@@ -50,7 +50,7 @@ static void hodp_req_fetch(struct hodp_qp *qp)
 	while (qp->sq_fetched != prod && qp->sq_fetched - qp->sq_head < qp->sq.num_entries) {
 		memcpy(hodp_sq_wqe(qp, qp->sq_fetched), hodp_queue_slot(&qp->sq, qp->sq_fetched),
 		       qp->sq.stride);
-		memset(hodp_sq_state(qp, qp->sq_fetched), 0, sizeof(struct hodp_swqe));
+		memset(hodp_sq_state(qp, qp->sq_fetched), 0, sizeof(struct hodp_send_progress));
 		qp->sq_fetched++;
 	}
 }
@@ -94,7 +94,7 @@ bool hodp_opcode_valid(struct hodp_qp *qp, u32 opcode)
 
 /* Check a WQE as it starts and size its message; returns a completion status. */
 static enum ib_wc_status hodp_req_check(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
-					struct hodp_swqe *sw)
+					struct hodp_send_progress *sw)
 {
 	u64 len = 0;
 	u32 i;
@@ -152,10 +152,10 @@ static u8 hodp_req_op(u32 wr_opcode, bool first, bool last)
 	return imm ? HODP_SEND_LAST_IMM : inv ? HODP_SEND_LAST_INV : HODP_SEND_LAST;
 }
 
-static void hodp_req_complete_error(struct hodp_qp *qp, struct hodp_swqe *sw,
+static void hodp_req_complete_error(struct hodp_qp *qp, struct hodp_send_progress *sw,
 				    enum ib_wc_status status)
 {
-	sw->state = HODP_SWQE_DONE;
+	sw->state = HODP_WQE_DONE;
 	sw->wc_status = status;
 	hodp_qp_error(qp);
 }
@@ -171,7 +171,7 @@ static bool hodp_wr_is_local(u32 opcode)
  * in SQ order like the rest.
  */
 static bool hodp_req_local(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
-			   struct hodp_swqe *sw)
+			   struct hodp_send_progress *sw)
 {
 	enum ib_wc_status status = IB_WC_LOC_QP_OP_ERR;
 
@@ -189,7 +189,7 @@ static bool hodp_req_local(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
 		hodp_req_complete_error(qp, sw, status);
 		return false;
 	}
-	sw->state = HODP_SWQE_DONE;
+	sw->state = HODP_WQE_DONE;
 	sw->wc_status = IB_WC_SUCCESS;
 	return true;
 }
@@ -205,33 +205,26 @@ static u32 hodp_req_window(u32 train)
 	return clamp(HODP_PEER_TRAINS * train, HODP_WINDOW, HODP_WINDOW_PEER);
 }
 
-/*
- * Build and send the next packet (or train) of WQE sq_next.  Returns false when nothing
- * could be sent (window full, waiting for credits, or an error).
- */
-static bool hodp_req_send_one(struct hodp_qp *qp)
-{
-	struct hodp_send_wqe *wqe = hodp_sq_wqe(qp, qp->sq_next);
-	struct hodp_swqe *sw = hodp_sq_state(qp, qp->sq_next);
-	u8 transport = hodp_transport(qp);
-	u32 offset = qp->req_offset, paylen = 0;
-	struct hodp_av ud_av, *av = &qp->av;
-	struct hodp_dev *peer = NULL;
-	bool first, last, ackreq, by_ref, refs_ok = true;
-	u32 npkts = 1, rel, train = 0, window;
-	struct hodp_bth *bth;
-	struct sk_buff *skb;
-	u32 dest_qpn = qp->dest_qpn;
-	unsigned int hdr_len;
-	bool sent = false;
-	u16 flags;
-	void *p;
-	u8 op;
-	int err;
+/* What hodp_req_admit() leaves to do with WQE sq_next. */
+enum hodp_req_admit {
+	HODP_REQ_BUILD,		/* build its next packet */
+	HODP_REQ_NEXT,		/* it needs no packet: go on to the next WQE */
+	HODP_REQ_STOP,		/* it must wait, or it failed */
+};
 
-	if (sw->state == HODP_SWQE_POSTED && hodp_wr_is_local(wqe->opcode))
-		return hodp_req_local(qp, wqe, sw);
-	if (sw->state == HODP_SWQE_DONE) {
+/*
+ * A WQE met for the first time is checked and given its PSNs once the
+ * rd_atomic credits and fences allow; a local one takes effect; one already
+ * done (met again after a rewind) is stepped over.
+ */
+static enum hodp_req_admit hodp_req_admit(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
+					  struct hodp_send_progress *sw)
+{
+	enum ib_wc_status status;
+
+	if (sw->state == HODP_WQE_POSTED && hodp_wr_is_local(wqe->opcode))
+		return hodp_req_local(qp, wqe, sw) ? HODP_REQ_NEXT : HODP_REQ_STOP;
+	if (sw->state == HODP_WQE_DONE) {
 		/*
 		 * Done while waiting to be resent: a local operation met again
 		 * after a rewind, or a READ or atomic whose response came in
@@ -242,111 +235,65 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 			qp->req_psn = hodp_psn_add(sw->last_psn, 1);
 		qp->req_offset = 0;
 		qp->sq_next++;
-		return true;
+		return HODP_REQ_NEXT;
 	}
-	if (sw->state == HODP_SWQE_POSTED) {
-		enum ib_wc_status status = hodp_req_check(qp, wqe, sw);
+	if (sw->state != HODP_WQE_POSTED)
+		return HODP_REQ_BUILD;
 
-		if (status != IB_WC_SUCCESS) {
-			hodp_req_complete_error(qp, sw, status);
-			return false;
-		}
-		/*
-		 * A UD message longer than the path MTU is dropped without a
-		 * packet and without an error (IBA C10-93.1.1).
-		 */
-		if (!hodp_qp_connected(qp) && sw->length > qp->mtu) {
-			sw->state = HODP_SWQE_DONE;
-			sw->wc_status = IB_WC_SUCCESS;
-			qp->sq_next++;
-			return true;
-		}
-		if (sw->rd_atomic && qp->rd_atomic_inflight >= max_t(u32, qp->max_rd_atomic, 1))
-			return false;
-		/* A fenced WQE waits for every earlier READ and atomic to finish. */
-		if ((wqe->send_flags & IB_SEND_FENCE) && qp->rd_atomic_inflight)
-			return false;
-		if (sw->rd_atomic)
-			qp->rd_atomic_inflight++;
-		sw->first_psn = qp->req_psn;
-		sw->last_psn = hodp_psn_add(qp->req_psn, sw->npkts - 1);
-		sw->state = HODP_SWQE_SENDING;
+	status = hodp_req_check(qp, wqe, sw);
+	if (status != IB_WC_SUCCESS) {
+		hodp_req_complete_error(qp, sw, status);
+		return HODP_REQ_STOP;
 	}
-
-	/* A connected QP's peer is fixed: found once, it serves the train and the send. */
-	if (hodp_qp_connected(qp))
-		peer = hodp_pkt_peer(qp, av);
-	if (peer)
-		train = hodp_pkt_train_len(qp, sw->length - offset);
-	window = hodp_req_window(train);
-	if (qp->ibqp.qp_type == IB_QPT_RC && hodp_psn_diff(qp->req_psn, qp->acked_psn) >= window)
-		goto out;
-
-	/* READ requests and atomics are single packets. */
-	first = true;
-	last = true;
-	if (wqe->opcode == IB_WR_RDMA_READ) {
-		op = HODP_READ_REQUEST;
-	} else if (wqe->opcode == IB_WR_ATOMIC_CMP_AND_SWP) {
-		op = HODP_COMPARE_SWAP;
-	} else if (wqe->opcode == IB_WR_ATOMIC_FETCH_AND_ADD) {
-		op = HODP_FETCH_ADD;
-	} else if (wqe->opcode == IB_WR_FLUSH) {
-		op = HODP_FLUSH;
-	} else if (wqe->opcode == IB_WR_ATOMIC_WRITE) {
-		op = HODP_ATOMIC_WRITE;
-		paylen = sizeof(u64);
-	} else {
-		/* A train fills what the window has left: room for one at least. */
-		if (train) {
-			npkts = train;
-			if (qp->ibqp.qp_type == IB_QPT_RC)
-				npkts = min_t(u32, npkts, window -
-					      hodp_psn_diff(qp->req_psn, qp->acked_psn));
-		}
-again:
-		paylen = min(sw->length - offset, npkts * qp->mtu);
-		first = offset == 0;
-		last = offset + paylen == sw->length;
-		op = hodp_req_op(wqe->opcode, first, last);
+	/*
+	 * A UD message longer than the path MTU is dropped without a packet
+	 * and without an error (IBA C10-93.1.1).
+	 */
+	if (!hodp_qp_connected(qp) && sw->length > qp->mtu) {
+		sw->state = HODP_WQE_DONE;
+		sw->wc_status = IB_WC_SUCCESS;
+		qp->sq_next++;
+		return HODP_REQ_NEXT;
 	}
-	flags = hodp_op_flags[op];
-	hdr_len = sizeof(*bth) + hodp_ext_hdr_len(flags);
-	if (transport == HODP_TRANSPORT_UD) {
-		hdr_len += sizeof(struct hodp_deth);
-		if (!hodp_ah_lookup(qp->hdev, wqe->wr.ud.ah_num, qp->ibqp.pd, &ud_av)) {
-			hodp_req_complete_error(qp, sw, IB_WC_LOC_QP_OP_ERR);
-			goto out;
-		}
-		av = &ud_av;
-		dest_qpn = wqe->wr.ud.remote_qpn;
+	if (sw->rd_atomic && qp->rd_atomic_inflight >= max_t(u32, qp->max_rd_atomic, 1))
+		return HODP_REQ_STOP;
+	/* A fenced WQE waits for every earlier READ and atomic to finish. */
+	if ((wqe->send_flags & IB_SEND_FENCE) && qp->rd_atomic_inflight)
+		return HODP_REQ_STOP;
+	if (sw->rd_atomic)
+		qp->rd_atomic_inflight++;
+	sw->first_psn = qp->req_psn;
+	sw->last_psn = hodp_psn_add(qp->req_psn, sw->npkts - 1);
+	sw->state = HODP_WQE_SENDING;
+	return HODP_REQ_BUILD;
+}
+
+/* The BTH operation of a single-packet request, or 0 for a SEND or WRITE. */
+static u8 hodp_req_single_op(u32 wr_opcode)
+{
+	switch (wr_opcode) {
+	case IB_WR_RDMA_READ:
+		return HODP_READ_REQUEST;
+	case IB_WR_ATOMIC_CMP_AND_SWP:
+		return HODP_COMPARE_SWAP;
+	case IB_WR_ATOMIC_FETCH_AND_ADD:
+		return HODP_FETCH_ADD;
+	case IB_WR_FLUSH:
+		return HODP_FLUSH;
+	case IB_WR_ATOMIC_WRITE:
+		return HODP_ATOMIC_WRITE;
+	default:
+		return 0;
 	}
+}
 
-	by_ref = refs_ok && peer && paylen >= HODP_PKT_REF_MIN && op != HODP_ATOMIC_WRITE &&
-		 !(wqe->send_flags & IB_SEND_INLINE);
-	skb = hodp_pkt_alloc(qp, hdr_len, by_ref ? 0 : paylen);
-	if (!skb && npkts > 1) {
-		npkts = 1;	/* no memory for a train: one packet will do */
-		goto again;
-	}
-	if (!skb)
-		goto out;	/* try again on the next run */
-	hodp_pkt(skb)->npkts = npkts;
+/* Fill the extension headers @op carries after the BTH at @p; returns where they end. */
+static void *hodp_req_ext_hdrs(struct hodp_qp *qp, struct hodp_send_wqe *wqe, u8 op, u32 offset,
+			       u32 length, void *p)
+{
+	u16 flags = hodp_op_flags[op];
 
-	/* Asked whenever one of the packets it stands for would ask. */
-	rel = hodp_psn_diff(qp->req_psn, sw->first_psn);
-	ackreq = transport == HODP_TRANSPORT_RC &&
-		 (last || (rel + npkts) / HODP_ACKREQ_EVERY > rel / HODP_ACKREQ_EVERY);
-	bth = (struct hodp_bth *)skb->data;
-	bth->opcode = transport | op;
-	bth->flags = ((-paylen & 3) << HODP_BTH_PAD_SHIFT) |
-		     (last && (wqe->send_flags & IB_SEND_SOLICITED) ? HODP_BTH_SE : 0);
-	bth->pkey = cpu_to_be16(HODP_PKEY_DEFAULT);
-	bth->qpn = cpu_to_be32(dest_qpn & HODP_QPN_MASK);
-	bth->apsn = cpu_to_be32(qp->req_psn | (ackreq ? HODP_BTH_ACKREQ : 0));
-	p = bth + 1;
-
-	if (transport == HODP_TRANSPORT_UD) {
+	if (hodp_transport(qp) == HODP_TRANSPORT_UD) {
 		struct hodp_deth *deth = p;
 		u32 qkey = wqe->wr.ud.remote_qkey;
 
@@ -366,8 +313,7 @@ again:
 
 		reth->va = cpu_to_be64(wqe->wr.rdma.remote_addr + offset);
 		reth->rkey = cpu_to_be32(wqe->wr.rdma.rkey);
-		reth->len = cpu_to_be32(op == HODP_FLUSH ? wqe->wr.flush.length :
-					sw->length - offset);
+		reth->len = cpu_to_be32(op == HODP_FLUSH ? wqe->wr.flush.length : length - offset);
 		p += sizeof(*reth);
 	}
 	if (flags & HODP_F_ATMETH) {
@@ -388,52 +334,170 @@ again:
 		((struct hodp_ieth *)p)->rkey = cpu_to_be32(wqe->imm_data);
 		p += sizeof(struct hodp_ieth);
 	}
+	return p;
+}
 
-	if (paylen) {
-		if (op == HODP_ATOMIC_WRITE) {
-			memcpy(p, &wqe->wr.atomic_write.value, paylen);
-		} else if (wqe->send_flags & IB_SEND_INLINE) {
-			memcpy(p, (void *)wqe->sge + offset, paylen);
-		} else {
-			struct hodp_miss miss;
+/*
+ * The BTH and extension headers of the packet (or train of @npkts) at
+ * qp->req_offset of WQE sq_next; returns where the payload goes.
+ */
+static void *hodp_req_headers(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
+			      struct hodp_send_progress *sw, struct sk_buff *skb, u8 op,
+			      u32 dest_qpn, u32 npkts, u32 paylen, bool last)
+{
+	u32 rel = hodp_psn_diff(qp->req_psn, sw->first_psn);
+	struct hodp_bth *bth = (struct hodp_bth *)skb->data;
+	u8 transport = hodp_transport(qp);
+	bool ackreq;
 
-			err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, offset,
-					    by_ref ? HODP_XFER_SKB(skb, 0) : HODP_XFER_BUF(p),
-					    paylen, paylen, HODP_FROM_MR, &miss);
-			if (err == -ENOSPC) {
-				/* Not by reference after all: copied. */
-				kfree_skb(skb);
-				refs_ok = false;
-				goto again;
-			}
-			if (err) {
-				kfree_skb(skb);
-				/* Parked: this packet is built again once the pages are in. */
-				if (!(err == -EAGAIN &&
-				      hodp_qp_park(qp, &qp->req_wait, &miss) == -EAGAIN))
-					hodp_req_complete_error(qp, sw, IB_WC_LOC_PROT_ERR);
-				goto out;
-			}
+	/* Asked whenever one of the packets it stands for would ask. */
+	ackreq = transport == HODP_TRANSPORT_RC &&
+		 (last || (rel + npkts) / HODP_ACKREQ_EVERY > rel / HODP_ACKREQ_EVERY);
+	hodp_bth_init(bth, transport | op, ((-paylen & 3) << HODP_BTH_PAD_SHIFT) |
+		      (last && (wqe->send_flags & IB_SEND_SOLICITED) ? HODP_BTH_SE : 0),
+		      dest_qpn, qp->req_psn | (ackreq ? HODP_BTH_ACKREQ : 0));
+	return hodp_req_ext_hdrs(qp, wqe, op, qp->req_offset, sw->length, bth + 1);
+}
+
+/*
+ * The payload of the packet: inline data, the ATOMIC WRITE's value, or the
+ * SGEs' bytes at @offset, copied to @p or referenced by @skb's fragments.
+ */
+static int hodp_req_payload(struct hodp_qp *qp, struct hodp_send_wqe *wqe, u8 op,
+			    struct sk_buff *skb, void *p, bool by_ref, u32 offset, u32 paylen,
+			    struct hodp_miss *miss)
+{
+	if (op == HODP_ATOMIC_WRITE) {
+		memcpy(p, &wqe->wr.atomic_write.value, paylen);
+		return 0;
+	}
+	if (wqe->send_flags & IB_SEND_INLINE) {
+		memcpy(p, (void *)wqe->sge + offset, paylen);
+		return 0;
+	}
+	return hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, offset,
+			     by_ref ? HODP_XFER_SKB(skb, 0) : HODP_XFER_BUF(p),
+			     paylen, paylen, HODP_FROM_MR, miss);
+}
+
+/* @npkts packets (@paylen bytes) of WQE sq_next went out: move past them. */
+static void hodp_req_sent(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
+			  struct hodp_send_progress *sw, u32 npkts, u32 paylen, bool last)
+{
+	bool rc = hodp_transport(qp) == HODP_TRANSPORT_RC;
+
+	/* A READ occupies one PSN per response packet. */
+	if (wqe->opcode == IB_WR_RDMA_READ)
+		npkts = sw->npkts - hodp_psn_diff(qp->req_psn, sw->first_psn);
+	qp->req_psn = hodp_psn_add(qp->req_psn, npkts);
+	qp->req_offset += paylen;
+	if (last || wqe->opcode == IB_WR_RDMA_READ) {
+		qp->req_offset = 0;
+		qp->sq_next++;
+		/* Only RC waits for an acknowledgment. */
+		sw->state = rc ? HODP_WQE_SENT : HODP_WQE_DONE;
+	}
+	if (rc && !timer_pending(&qp->retry_timer))
+		hodp_comp_timer_set(qp, jiffies + hodp_comp_timeout_jiffies(qp));
+}
+
+/*
+ * Build and send the next packet (or train) of WQE sq_next.  Returns false when nothing
+ * could be sent (window full, waiting for credits, or an error).
+ */
+static bool hodp_req_send_one(struct hodp_qp *qp)
+{
+	struct hodp_send_wqe *wqe = hodp_sq_wqe(qp, qp->sq_next);
+	struct hodp_send_progress *sw = hodp_sq_state(qp, qp->sq_next);
+	u8 transport = hodp_transport(qp);
+	u32 offset = qp->req_offset, paylen = 0;
+	struct hodp_av ud_av, *av = &qp->av;
+	bool first = true, last = true, single, by_ref, refs_ok = true;
+	u32 npkts = 1, train = 0, window;
+	u32 dest_qpn = qp->dest_qpn;
+	struct hodp_dev *peer = NULL;
+	struct hodp_miss miss;
+	struct sk_buff *skb;
+	bool sent = false;
+	void *p;
+	u8 op;
+	int err;
+
+	switch (hodp_req_admit(qp, wqe, sw)) {
+	case HODP_REQ_NEXT:
+		return true;
+	case HODP_REQ_STOP:
+		return false;
+	case HODP_REQ_BUILD:
+		break;
+	}
+	/* A connected QP's peer is fixed: found once, it serves the train and the send. */
+	if (hodp_qp_connected(qp))
+		peer = hodp_pkt_peer(qp, av);
+	if (peer)
+		train = hodp_pkt_train_len(qp, sw->length - offset);
+	window = hodp_req_window(train);
+	if (qp->ibqp.qp_type == IB_QPT_RC && hodp_psn_diff(qp->req_psn, qp->acked_psn) >= window)
+		goto out;
+	if (transport == HODP_TRANSPORT_UD) {
+		if (!hodp_ah_lookup(qp->hdev, wqe->wr.ud.ah_num, qp->ibqp.pd, &ud_av)) {
+			hodp_req_complete_error(qp, sw, IB_WC_LOC_QP_OP_ERR);
+			goto out;
 		}
+		av = &ud_av;
+		dest_qpn = wqe->wr.ud.remote_qpn;
+	}
+
+	/* READ requests and atomics are single packets. */
+	op = hodp_req_single_op(wqe->opcode);
+	single = op != 0;
+	if (op == HODP_ATOMIC_WRITE)
+		paylen = sizeof(u64);
+	/* A train fills what the window has left: room for one at least. */
+	if (!single && train)
+		npkts = qp->ibqp.qp_type != IB_QPT_RC ? train :
+			min_t(u32, train, window - hodp_psn_diff(qp->req_psn, qp->acked_psn));
+again:
+	if (!single) {
+		paylen = min(sw->length - offset, npkts * qp->mtu);
+		first = offset == 0;
+		last = offset + paylen == sw->length;
+		op = hodp_req_op(wqe->opcode, first, last);
+	}
+	by_ref = refs_ok && peer && paylen >= HODP_PKT_REF_MIN && op != HODP_ATOMIC_WRITE &&
+		 !(wqe->send_flags & IB_SEND_INLINE);
+	skb = hodp_pkt_alloc(qp, sizeof(struct hodp_bth) + hodp_ext_hdr_len(hodp_op_flags[op]) +
+			     (transport == HODP_TRANSPORT_UD ? sizeof(struct hodp_deth) : 0),
+			     by_ref ? 0 : paylen);
+	if (!skb && npkts > 1) {
+		npkts = 1;	/* no memory for a train: one packet will do */
+		goto again;
+	}
+	if (!skb)
+		goto out;	/* try again on the next run */
+	hodp_pkt(skb)->npkts = npkts;
+
+	p = hodp_req_headers(qp, wqe, sw, skb, op, dest_qpn, npkts, paylen, last);
+	err = paylen ? hodp_req_payload(qp, wqe, op, skb, p, by_ref, offset, paylen, &miss) : 0;
+	if (err == -ENOSPC) {
+		/* Not by reference after all: copied. */
+		kfree_skb(skb);
+		refs_ok = false;
+		goto again;
+	}
+	if (err) {
+		kfree_skb(skb);
+		/* Parked: this packet is built again once the pages are in. */
+		if (!(err == -EAGAIN && hodp_qp_park(qp, &qp->req_wait, &miss) == -EAGAIN))
+			hodp_req_complete_error(qp, sw, IB_WC_LOC_PROT_ERR);
+		goto out;
 	}
 
 	if (hodp_qp_connected(qp))
 		hodp_pkt_xmit(qp, av, skb, peer);
 	else
 		hodp_pkt_send(qp, av, skb);
-
-	/* A READ occupies one PSN per response packet. */
-	qp->req_psn = hodp_psn_add(qp->req_psn, wqe->opcode == IB_WR_RDMA_READ ?
-				   sw->npkts - rel : npkts);
-	qp->req_offset += paylen;
-	if (last || wqe->opcode == IB_WR_RDMA_READ) {
-		qp->req_offset = 0;
-		qp->sq_next++;
-		/* Only RC waits for an acknowledgment. */
-		sw->state = transport == HODP_TRANSPORT_RC ? HODP_SWQE_SENT : HODP_SWQE_DONE;
-	}
-	if (transport == HODP_TRANSPORT_RC && !timer_pending(&qp->retry_timer))
-		hodp_comp_timer_set(qp, jiffies + hodp_comp_timeout_jiffies(qp));
+	hodp_req_sent(qp, wqe, sw, npkts, paylen, last);
 	sent = true;
 out:
 	if (peer)
@@ -476,11 +540,11 @@ void hodp_req_rewind(struct hodp_qp *qp, u32 psn)
 	hodp_count(qp->hdev, HODP_CNT_RETRANSMITS);
 	/* The WQE at sq_next may be partly sent: it is a candidate too. */
 	for (i = qp->sq_head; i != qp->sq_fetched; i++) {
-		struct hodp_swqe *sw = hodp_sq_state(qp, i);
+		struct hodp_send_progress *sw = hodp_sq_state(qp, i);
 
-		if (sw->state == HODP_SWQE_POSTED)
+		if (sw->state == HODP_WQE_POSTED)
 			return;
-		if (sw->state == HODP_SWQE_DONE)
+		if (sw->state == HODP_WQE_DONE)
 			continue;
 		if (hodp_psn_diff(psn, sw->last_psn) > 0)
 			continue;
@@ -490,18 +554,18 @@ void hodp_req_rewind(struct hodp_qp *qp, u32 psn)
 		qp->sq_next = i;
 		qp->req_psn = psn;
 		qp->req_offset = hodp_psn_diff(psn, sw->first_psn) * qp->mtu;
-		sw->state = HODP_SWQE_SENDING;
+		sw->state = HODP_WQE_SENDING;
 		/* Later WQEs start over; their READ/atomic credits come back. */
 		for (i++; i != qp->sq_fetched; i++) {
-			struct hodp_swqe *later = hodp_sq_state(qp, i);
+			struct hodp_send_progress *later = hodp_sq_state(qp, i);
 
-			if (later->state == HODP_SWQE_POSTED)
+			if (later->state == HODP_WQE_POSTED)
 				break;
-			if (later->state == HODP_SWQE_DONE)
+			if (later->state == HODP_WQE_DONE)
 				continue;	/* a local operation */
 			if (later->rd_atomic)
 				qp->rd_atomic_inflight--;
-			later->state = HODP_SWQE_POSTED;
+			later->state = HODP_WQE_POSTED;
 		}
 		return;
 	}

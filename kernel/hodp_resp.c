@@ -55,11 +55,7 @@ static void hodp_resp_send_ack(struct hodp_qp *qp, u8 op, u32 psn, u8 syndrome, 
 	if (!skb)
 		return;	/* the requester's retry covers a lost ACK */
 	bth = (struct hodp_bth *)skb->data;
-	bth->opcode = HODP_TRANSPORT_RC | op;
-	bth->flags = 0;
-	bth->pkey = cpu_to_be16(HODP_PKEY_DEFAULT);
-	bth->qpn = cpu_to_be32(qp->dest_qpn);
-	bth->apsn = cpu_to_be32(psn);
+	hodp_bth_init(bth, HODP_TRANSPORT_RC | op, 0, qp->dest_qpn, psn);
 	aeth = (struct hodp_aeth *)(bth + 1);
 	aeth->smsn = cpu_to_be32((u32)syndrome << 24 | (qp->msn & 0xffffff));
 	if (op == HODP_ATOMIC_ACKNOWLEDGE)
@@ -326,11 +322,8 @@ again:
 		}
 	}
 	bth = (struct hodp_bth *)skb->data;
-	bth->opcode = HODP_TRANSPORT_RC | op;
-	bth->flags = (-paylen & 3) << HODP_BTH_PAD_SHIFT;
-	bth->pkey = cpu_to_be16(HODP_PKEY_DEFAULT);
-	bth->qpn = cpu_to_be32(qp->dest_qpn);
-	bth->apsn = cpu_to_be32(qp->read_psn);
+	hodp_bth_init(bth, HODP_TRANSPORT_RC | op, (-paylen & 3) << HODP_BTH_PAD_SHIFT,
+		      qp->dest_qpn, qp->read_psn);
 	if (hodp_op_flags[op] & HODP_F_AETH) {
 		if (last)
 			qp->msn++;
@@ -660,6 +653,60 @@ static bool hodp_resp_uc_sync(struct hodp_qp *qp, struct hodp_pkt *pkt)
 	return (pkt->flags & HODP_F_FIRST) || qp->recv_active || qp->write_left;
 }
 
+/*
+ * RC: whether the request at PSN distance @d is the next one.  A gap, or a
+ * train reaching back over what was executed, is NAKed once (resend from
+ * here); a duplicate is answered again.
+ */
+static bool hodp_resp_rc_in_order(struct hodp_qp *qp, struct sk_buff *skb, s32 d)
+{
+	if (d > 0 || (d < 0 && d + (s32)hodp_pkt(skb)->npkts > 0)) {
+		if (!qp->nak_seq_sent) {
+			hodp_count(qp->hdev, HODP_CNT_SEQ_NAKS_SENT);
+			hodp_resp_nak(qp, qp->resp_psn, HODP_AETH_NAK | HODP_NAK_PSN_SEQ);
+		}
+		qp->nak_seq_sent = true;
+		return false;
+	}
+	if (d < 0) {
+		hodp_count(qp->hdev, HODP_CNT_DUP_REQUESTS);
+		hodp_resp_duplicate(qp, skb);
+		return false;
+	}
+	qp->nak_seq_sent = false;
+	return true;
+}
+
+/* A request was executed: move past its PSNs and acknowledge it (RC). */
+static void hodp_resp_executed(struct hodp_qp *qp, struct hodp_pkt *pkt)
+{
+	if (pkt->flags & HODP_F_READ) {
+		qp->resp_psn = hodp_psn_add(qp->read_active->last_psn, 1);
+		return;
+	}
+	qp->resp_psn = hodp_psn_add(pkt->psn, pkt->npkts);
+	if (qp->ibqp.qp_type != IB_QPT_RC)
+		return;
+	if (pkt->flags & HODP_F_ATOMIC) {
+		qp->msn++;
+		hodp_resp_send_ack(qp, HODP_ATOMIC_ACKNOWLEDGE, pkt->psn, HODP_AETH_ACK_NO_CREDIT,
+				   qp->rd_res[(qp->rd_res_next - 1) %
+					      max_t(u32, qp->max_dest_rd_atomic, 1)].orig);
+		return;
+	}
+	if (pkt->flags & HODP_F_PLACE) {
+		qp->msn++;
+		hodp_resp_send_ack(qp, HODP_READ_RESPONSE_ONLY, pkt->psn, HODP_AETH_ACK_NO_CREDIT,
+				   0);
+		return;
+	}
+	if (pkt->flags & HODP_F_LAST)
+		qp->msn++;
+	if (pkt->ackreq)
+		hodp_resp_send_ack(qp, HODP_ACKNOWLEDGE, hodp_psn_add(pkt->psn, pkt->npkts - 1),
+				   HODP_AETH_ACK_NO_CREDIT, 0);
+}
+
 bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 {
 	struct hodp_pkt *pkt = hodp_pkt(skb);
@@ -690,21 +737,8 @@ bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 	}
 
 	if (rc) {
-		/* A gap, or a train reaching back over what was executed: resend from here. */
-		if (d > 0 || (d < 0 && d + (s32)pkt->npkts > 0)) {
-			if (!qp->nak_seq_sent) {
-				hodp_count(qp->hdev, HODP_CNT_SEQ_NAKS_SENT);
-				hodp_resp_nak(qp, qp->resp_psn, HODP_AETH_NAK | HODP_NAK_PSN_SEQ);
-			}
-			qp->nak_seq_sent = true;
+		if (!hodp_resp_rc_in_order(qp, skb, d))
 			goto out;
-		}
-		if (d < 0) {
-			hodp_count(qp->hdev, HODP_CNT_DUP_REQUESTS);
-			hodp_resp_duplicate(qp, skb);
-			goto out;
-		}
-		qp->nak_seq_sent = false;
 	} else if (!hodp_resp_uc_sync(qp, pkt)) {
 		qp->resp_psn = hodp_psn_add(pkt->psn, pkt->npkts);
 		goto out;
@@ -739,31 +773,7 @@ bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 		goto out;
 	}
 
-	if (pkt->flags & HODP_F_READ) {
-		qp->resp_psn = hodp_psn_add(qp->read_active->last_psn, 1);
-		goto out;
-	}
-	qp->resp_psn = hodp_psn_add(pkt->psn, pkt->npkts);
-	if (!rc)
-		goto out;
-	if (pkt->flags & HODP_F_ATOMIC) {
-		qp->msn++;
-		hodp_resp_send_ack(qp, HODP_ATOMIC_ACKNOWLEDGE, pkt->psn, HODP_AETH_ACK_NO_CREDIT,
-				   qp->rd_res[(qp->rd_res_next - 1) %
-					      max_t(u32, qp->max_dest_rd_atomic, 1)].orig);
-		goto out;
-	}
-	if (pkt->flags & HODP_F_PLACE) {
-		qp->msn++;
-		hodp_resp_send_ack(qp, HODP_READ_RESPONSE_ONLY, pkt->psn, HODP_AETH_ACK_NO_CREDIT,
-				   0);
-		goto out;
-	}
-	if (pkt->flags & HODP_F_LAST)
-		qp->msn++;
-	if (pkt->ackreq)
-		hodp_resp_send_ack(qp, HODP_ACKNOWLEDGE, hodp_psn_add(pkt->psn, pkt->npkts - 1),
-				   HODP_AETH_ACK_NO_CREDIT, 0);
+	hodp_resp_executed(qp, pkt);
 out:
 	kfree_skb(skb);
 	return false;
@@ -813,6 +823,36 @@ void hodp_resp_parked_rcv(struct hodp_qp *qp)
 	__skb_queue_purge(&resent);
 	hodp_count(qp->hdev, HODP_CNT_RNR_NAKS_SENT);
 	hodp_resp_nak(qp, psn, HODP_AETH_RNR_NAK | qp->min_rnr_timer);
+}
+
+/*
+ * Error state: every receive WQE of the QP's own RQ completes as flushed,
+ * a ring's worth per pass (userspace may go on posting); true if there may
+ * be more.
+ */
+static bool hodp_resp_flush(struct hodp_qp *qp)
+{
+	struct hodp_recv_wqe *rwqe = qp->recv_wqe;
+	struct hodp_cqe cqe = {
+		.status = IB_WC_WR_FLUSH_ERR,
+		.opcode = IB_WC_RECV,
+	};
+	u32 n;
+
+	if (qp->recv_active) {
+		qp->recv_active = false;
+		cqe.wr_id = rwqe->wr_id;
+		hodp_qp_complete(qp, qp->rcq, &cqe, false);
+	}
+	if (qp->srq)
+		return false;
+	for (n = 0; n < qp->rq.num_entries; n++) {
+		if (!hodp_recv_fetch(qp))
+			return false;
+		cqe.wr_id = rwqe->wr_id;
+		hodp_qp_complete(qp, qp->rcq, &cqe, false);
+	}
+	return true;
 }
 
 bool hodp_resp_run(struct hodp_qp *qp)

@@ -247,33 +247,3 @@ bool hodp_recv_fetch(struct hodp_qp *qp)
 	hodp_queue_store(&qp->rq.ring->consumer, qp->rq_cons);
 	return true;
 }
-
-/*
- * Error state: every receive WQE of the QP's own RQ completes as flushed,
- * a ring's worth per pass (userspace may go on posting); true if there may
- * be more.
- */
-bool hodp_resp_flush(struct hodp_qp *qp)
-{
-	struct hodp_recv_wqe *rwqe = qp->recv_wqe;
-	struct hodp_cqe cqe = {
-		.status = IB_WC_WR_FLUSH_ERR,
-		.opcode = IB_WC_RECV,
-	};
-	u32 n;
-
-	if (qp->recv_active) {
-		qp->recv_active = false;
-		cqe.wr_id = rwqe->wr_id;
-		hodp_qp_complete(qp, qp->rcq, &cqe, false);
-	}
-	if (qp->srq)
-		return false;
-	for (n = 0; n < qp->rq.num_entries; n++) {
-		if (!hodp_recv_fetch(qp))
-			return false;
-		cqe.wr_id = rwqe->wr_id;
-		hodp_qp_complete(qp, qp->rcq, &cqe, false);
-	}
-	return true;
-}

@@ -3,7 +3,7 @@
 #include "hodp.h"
 #include "hodp_stats.h"
 
-static const struct rdma_stat_desc hodp_counter_descs[HODP_CNT_NUM] = {
+static const struct rdma_stat_desc hodp_counter_descs[] = {
 	[HODP_CNT_SENT_PKTS].name = "sent_pkts",
 	[HODP_CNT_RCVD_PKTS].name = "rcvd_pkts",
 	[HODP_CNT_RX_DROPPED].name = "rx_dropped",
@@ -22,6 +22,9 @@ static const struct rdma_stat_desc hodp_counter_descs[HODP_CNT_NUM] = {
 	[HODP_CNT_ODP_INVALIDATIONS_HANDLED].name = "odp_page_invalidations_handled",
 	[HODP_CNT_ODP_PREFETCHES].name = "odp_page_prefetch",
 };
+
+/* A counter added to the enum has its name here, last or not. */
+static_assert(ARRAY_SIZE(hodp_counter_descs) == HODP_CNT_NUM);
 
 void hodp_count(struct hodp_dev *hdev, enum hodp_counter c)
 {

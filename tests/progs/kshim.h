@@ -7,6 +7,7 @@
 #ifndef HODP_KSHIM_H
 #define HODP_KSHIM_H
 
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <linux/types.h>
 
@@ -20,5 +21,7 @@ typedef int32_t s32;
 #define BIT(n)		(1u << (n))
 #endif
 #define __packed	__attribute__((packed))
+#define cpu_to_be16	htons
+#define cpu_to_be32	htonl
 
 #endif /* HODP_KSHIM_H */

@@ -189,11 +189,9 @@ static size_t build(uint8_t *f, const struct spec *s, const uint8_t *src_mac)
 	eth->ether_type = htons(ETHERTYPE_IP);
 
 	memset(bth, 0, sizeof(*bth));
-	bth->opcode = s->opcode;
-	bth->flags = (uint8_t)(pad << HODP_BTH_PAD_SHIFT);
+	hodp_bth_init(bth, s->opcode, (uint8_t)(pad << HODP_BTH_PAD_SHIFT), s->qpn,
+		      HODP_BTH_ACKREQ | (s->psn & HODP_PSN_MASK));
 	bth->pkey = htons(s->pkey);
-	bth->qpn = htonl(s->qpn & HODP_QPN_MASK);
-	bth->apsn = htonl(HODP_BTH_ACKREQ | (s->psn & HODP_PSN_MASK));
 	if ((s->opcode & HODP_TRANSPORT_MASK) == HODP_TRANSPORT_UD)
 		p += sizeof(struct hodp_deth);
 	if (flags & HODP_F_RETH) {
