@@ -71,25 +71,21 @@ static bool hodp_wr_is_dataless(u32 opcode)
 
 bool hodp_opcode_valid(struct hodp_qp *qp, u32 opcode)
 {
-	switch (opcode) {
-	case IB_WR_SEND:
-	case IB_WR_SEND_WITH_IMM:
-		return true;
-	case IB_WR_RDMA_WRITE:
-	case IB_WR_RDMA_WRITE_WITH_IMM:
-	case IB_WR_BIND_MW:
-	case IB_WR_LOCAL_INV:
-		return hodp_qp_connected(qp);
-	case IB_WR_SEND_WITH_INV:
-	case IB_WR_RDMA_READ:
-	case IB_WR_ATOMIC_CMP_AND_SWP:
-	case IB_WR_ATOMIC_FETCH_AND_ADD:
-	case IB_WR_ATOMIC_WRITE:
-	case IB_WR_FLUSH:
-		return qp->ibqp.qp_type == IB_QPT_RC;
+	u32 ops;
+
+	switch (qp->ibqp.qp_type) {
+	case IB_QPT_RC:
+		ops = HODP_RC_WR_OPS;
+		break;
+	case IB_QPT_UC:
+		ops = HODP_UC_WR_OPS;
+		break;
 	default:
-		return false;
+		ops = HODP_UD_WR_OPS;
+		break;
 	}
+	/* The ring's opcodes are enum ib_uverbs_wr_opcode, equal to enum ib_wr_opcode's. */
+	return opcode < 32 && (ops & BIT(opcode));
 }
 
 /* Check a WQE as it starts and size its message; returns a completion status. */

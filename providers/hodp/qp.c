@@ -13,17 +13,6 @@
 
 #include "hodp.h"
 
-#define HODP_RC_SEND_OPS (IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM | \
-			  IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM | \
-			  IBV_QP_EX_WITH_RDMA_READ | IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP | \
-			  IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD | IBV_QP_EX_WITH_SEND_WITH_INV | \
-			  IBV_QP_EX_WITH_BIND_MW | IBV_QP_EX_WITH_LOCAL_INV | \
-			  IBV_QP_EX_WITH_ATOMIC_WRITE | IBV_QP_EX_WITH_FLUSH)
-#define HODP_UC_SEND_OPS (IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM | \
-			  IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM | \
-			  IBV_QP_EX_WITH_BIND_MW | IBV_QP_EX_WITH_LOCAL_INV)
-#define HODP_UD_SEND_OPS (IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM)
-
 int hodp_wq_init(struct hodp_wq *wq, struct ibv_context *ctx, const struct hodp_ring_info *info,
 		 uint32_t max_sge)
 {
@@ -103,19 +92,49 @@ static int hodp_fill_bind(struct hodp_send_wqe *wqe, struct ibv_mw *mw, uint32_t
 	return 0;
 }
 
-/* The ibv_wr_*() operations a QP type offers; bit n stands for ibv_wr_opcode n. */
-static uint64_t hodp_send_ops(enum ibv_qp_type type)
+/* The work request opcodes a QP type offers, bit n for ibv_wr_opcode n (the ABI's table). */
+static uint32_t hodp_wr_ops(enum ibv_qp_type type)
 {
 	switch (type) {
 	case IBV_QPT_RC:
-		return HODP_RC_SEND_OPS;
+		return HODP_RC_WR_OPS;
 	case IBV_QPT_UC:
-		return HODP_UC_SEND_OPS;
+		return HODP_UC_WR_OPS;
 	case IBV_QPT_UD:
-		return HODP_UD_SEND_OPS;
+		return HODP_UD_WR_OPS;
 	default:
 		return 0;
 	}
+}
+
+/* The same as ibv_wr_*() operations (IBV_QP_EX_WITH_*, whose bits differ from 10 on). */
+static uint64_t hodp_send_ops(enum ibv_qp_type type)
+{
+	static const struct {
+		enum ibv_wr_opcode wr;
+		uint64_t with;
+	} map[] = {
+		{ IBV_WR_RDMA_WRITE, IBV_QP_EX_WITH_RDMA_WRITE },
+		{ IBV_WR_RDMA_WRITE_WITH_IMM, IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM },
+		{ IBV_WR_SEND, IBV_QP_EX_WITH_SEND },
+		{ IBV_WR_SEND_WITH_IMM, IBV_QP_EX_WITH_SEND_WITH_IMM },
+		{ IBV_WR_RDMA_READ, IBV_QP_EX_WITH_RDMA_READ },
+		{ IBV_WR_ATOMIC_CMP_AND_SWP, IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP },
+		{ IBV_WR_ATOMIC_FETCH_AND_ADD, IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD },
+		{ IBV_WR_LOCAL_INV, IBV_QP_EX_WITH_LOCAL_INV },
+		{ IBV_WR_BIND_MW, IBV_QP_EX_WITH_BIND_MW },
+		{ IBV_WR_SEND_WITH_INV, IBV_QP_EX_WITH_SEND_WITH_INV },
+		{ IBV_WR_FLUSH, IBV_QP_EX_WITH_FLUSH },
+		{ IBV_WR_ATOMIC_WRITE, IBV_QP_EX_WITH_ATOMIC_WRITE },
+	};
+	uint32_t ops = hodp_wr_ops(type);
+	uint64_t with = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (ops & (1u << map[i].wr))
+			with |= map[i].with;
+	return with;
 }
 
 static int hodp_fill_send(struct hodp_qp *qp, struct hodp_send_wqe *wqe, struct ibv_send_wr *wr,
@@ -123,8 +142,8 @@ static int hodp_fill_send(struct hodp_qp *qp, struct hodp_send_wqe *wqe, struct 
 {
 	uint32_t i, len = 0;
 
-	if ((unsigned int)wr->opcode >= 64 ||
-	    !(hodp_send_ops(qp->vqp.qp.qp_type) & (1ULL << wr->opcode)))
+	if ((unsigned int)wr->opcode >= 32 ||
+	    !(hodp_wr_ops(qp->vqp.qp.qp_type) & (1u << wr->opcode)))
 		return EINVAL;
 
 	memset(wqe, 0, sizeof(*wqe));

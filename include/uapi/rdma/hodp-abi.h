@@ -16,6 +16,7 @@
 #define HODP_ABI_USER_H
 
 #include <linux/types.h>
+#include <rdma/ib_user_verbs.h>
 #ifdef __KERNEL__
 #include <linux/build_bug.h>
 #else
@@ -45,6 +46,20 @@ struct hodp_sge {
 	__u32 length;
 	__u32 lkey;
 };
+
+/*
+ * The work request opcodes each QP type may post, as bits of enum
+ * ib_uverbs_wr_opcode: the kernel's check and the provider's.
+ */
+#define HODP_WR_BIT(op)		(1u << IB_UVERBS_WR_##op)
+#define HODP_UD_WR_OPS		(HODP_WR_BIT(SEND) | HODP_WR_BIT(SEND_WITH_IMM))
+#define HODP_UC_WR_OPS		(HODP_UD_WR_OPS | HODP_WR_BIT(RDMA_WRITE) | \
+				 HODP_WR_BIT(RDMA_WRITE_WITH_IMM) | HODP_WR_BIT(BIND_MW) | \
+				 HODP_WR_BIT(LOCAL_INV))
+#define HODP_RC_WR_OPS		(HODP_UC_WR_OPS | HODP_WR_BIT(SEND_WITH_INV) | \
+				 HODP_WR_BIT(RDMA_READ) | HODP_WR_BIT(ATOMIC_CMP_AND_SWP) | \
+				 HODP_WR_BIT(ATOMIC_FETCH_AND_ADD) | HODP_WR_BIT(ATOMIC_WRITE) | \
+				 HODP_WR_BIT(FLUSH))
 
 /* A send queue slot; SGEs, or inline data, follow the header. */
 struct hodp_send_wqe {
