@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Shared receive queues, and how the responder takes a receive WQE from a
- * QP's own RQ or its SRQ (with the SRQ limit event), and flushes the RQ.
+ * QP's own RQ or its SRQ (with the SRQ limit event).
  */
 #include <rdma/uverbs_ioctl.h>
 
