@@ -108,12 +108,10 @@ static inline struct hodp_pd *to_hpd(struct ib_pd *ibpd)
 extern struct rdma_link_ops hodp_link_ops;
 void hodp_device_list_add(struct hodp_dev *hdev);
 void hodp_device_list_del(struct hodp_dev *hdev);
-struct hodp_dev *hodp_get_by_netdev(struct net_device *ndev);
 
 /* hodp_device.c */
 int hodp_device_add(const char *ibdev_name, struct net_device *ndev);
 void hodp_port_event(struct hodp_dev *hdev, enum ib_event_type type);
-enum ib_mtu hodp_port_mtu(struct hodp_dev *hdev);
 
 /* hodp_engine.c */
 int hodp_engine_init(void);

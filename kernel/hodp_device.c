@@ -21,23 +21,6 @@
 #include "hodp_queue.h"
 #include "hodp_srq.h"
 
-/* Largest RoCEv2 header stack around a payload: IPv6, UDP, BTH, RETH, ImmDt, ICRC. */
-#define HODP_MAX_HDR_LEN	(40 + 8 + 12 + 16 + 4 + 4)
-
-static enum ib_mtu hodp_netdev_mtu(const struct net_device *ndev)
-{
-	int payload = (int)READ_ONCE(ndev->mtu) - HODP_MAX_HDR_LEN;
-
-	if (payload < 256)
-		return IB_MTU_256;
-	return ib_mtu_int_to_enum(payload);
-}
-
-enum ib_mtu hodp_port_mtu(struct hodp_dev *hdev)
-{
-	return hodp_netdev_mtu(hdev->ndev);
-}
-
 static int hodp_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,
 			     struct ib_udata *udata)
 {

@@ -65,23 +65,6 @@ struct rdma_link_ops hodp_link_ops = {
 	.newlink = hodp_newlink,
 };
 
-/* Our device on @ndev with a reference held, or NULL. */
-struct hodp_dev *hodp_get_by_netdev(struct net_device *ndev)
-{
-	struct ib_device *ibdev;
-
-	if (!ndev)
-		return NULL;
-	ibdev = ib_device_get_by_netdev(ndev, RDMA_DRIVER_UNKNOWN);
-	if (!ibdev)
-		return NULL;
-	if (ibdev->link_ops != &hodp_link_ops) {
-		ib_device_put(ibdev);
-		return NULL;
-	}
-	return to_hdev(ibdev);
-}
-
 static int hodp_netdev_event(struct notifier_block *nb, unsigned long event, void *arg)
 {
 	struct net_device *ndev = netdev_notifier_info_to_dev(arg);

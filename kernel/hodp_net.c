@@ -60,6 +60,36 @@ static u32 hodp_icrc(struct sk_buff *skb, unsigned int l3_len, unsigned int len)
 	return ~crc;
 }
 
+/* Largest RoCEv2 header stack around a payload: IPv6, UDP, BTH, RETH, ImmDt, ICRC. */
+#define HODP_MAX_HDR_LEN	(40 + 8 + 12 + 16 + 4 + 4)
+
+/* The largest IB MTU whose packets, with every header, fit @ndev's MTU. */
+enum ib_mtu hodp_netdev_mtu(const struct net_device *ndev)
+{
+	int payload = (int)READ_ONCE(ndev->mtu) - HODP_MAX_HDR_LEN;
+
+	if (payload < 256)
+		return IB_MTU_256;
+	return ib_mtu_int_to_enum(payload);
+}
+
+/* Our device on @ndev with a reference held, or NULL. */
+struct hodp_dev *hodp_get_by_netdev(struct net_device *ndev)
+{
+	struct ib_device *ibdev;
+
+	if (!ndev)
+		return NULL;
+	ibdev = ib_device_get_by_netdev(ndev, RDMA_DRIVER_UNKNOWN);
+	if (!ibdev)
+		return NULL;
+	if (ibdev->link_ops != &hodp_link_ops) {
+		ib_device_put(ibdev);
+		return NULL;
+	}
+	return to_hdev(ibdev);
+}
+
 /* The hodp device owning @av's destination address in @net, referenced, or NULL. */
 static struct hodp_dev *hodp_local_dev(struct net *net, const struct hodp_av *av)
 {

@@ -116,5 +116,8 @@ int hodp_pkt_xmit(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *
 		  struct hodp_dev *peer);
 /* Packets of a train carrying the next @left bytes of a message (at least 1). */
 u32 hodp_pkt_train_len(struct hodp_qp *qp, u32 left);
+enum ib_mtu hodp_netdev_mtu(const struct net_device *ndev);
+/* Our device on @ndev with a reference held, or NULL. */
+struct hodp_dev *hodp_get_by_netdev(struct net_device *ndev);
 
 #endif /* HODP_PKT_H */

@@ -14,6 +14,7 @@
 #include "hodp_cq.h"
 #include "hodp_engine.h"
 #include "hodp_hdr.h"
+#include "hodp_pkt.h"
 #include "hodp_qp.h"
 #include "hodp_srq.h"
 
@@ -283,7 +284,7 @@ int hodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 				    IB_ACCESS_REMOTE_ATOMIC | IB_ACCESS_FLUSH_GLOBAL |
 				    IB_ACCESS_FLUSH_PERSISTENT);
 	if (mask & IB_QP_PATH_MTU) {
-		enum ib_mtu port_mtu = hodp_port_mtu(qp->hdev);
+		enum ib_mtu port_mtu = hodp_netdev_mtu(qp->hdev->ndev);
 
 		qp->path_mtu = attr->path_mtu;
 		qp->mtu = ib_mtu_enum_to_int(min(attr->path_mtu, port_mtu));
@@ -310,7 +311,7 @@ int hodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	/* Datagrams have no path MTU attribute: they may be as large as the port allows. */
 	if ((mask & IB_QP_STATE) && next == IB_QPS_RTR &&
 	    (ibqp->qp_type == IB_QPT_UD || ibqp->qp_type == IB_QPT_GSI))
-		qp->mtu = ib_mtu_enum_to_int(hodp_port_mtu(qp->hdev));
+		qp->mtu = ib_mtu_enum_to_int(hodp_netdev_mtu(qp->hdev->ndev));
 
 	if (mask & IB_QP_STATE)
 		hodp_engine_set_state(qp, next);
