@@ -11,7 +11,6 @@
 #include "hodp.h"
 #include "hodp_mr.h"
 #include "hodp_mw.h"
-#include "hodp_pkt.h"
 #include "hodp_qp.h"
 
 #define HODP_MR_ACCESS	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
@@ -331,22 +330,14 @@ void hodp_mr_put(struct hodp_mr *mr)
 
 int hodp_xfer(struct hodp_xfer *x, void *va, u32 len, enum hodp_copy_dir dir)
 {
-	int err = 0;
-
-	if (!x->skb) {
-		if (dir == HODP_TO_MR)
-			memcpy(va, x->buf, len);
-		else
-			memcpy(x->buf, va, len);
-		x->buf += len;
-		return 0;
-	}
+	if (x->piece)
+		return x->piece(x, va, len, dir);
 	if (dir == HODP_TO_MR)
-		err = skb_copy_bits(x->skb, x->off, va, len);
+		memcpy(va, x->buf, len);
 	else
-		err = hodp_pkt_add_ref(x->skb, va, len);
-	x->off += len;
-	return err;
+		memcpy(x->buf, va, len);
+	x->buf += len;
+	return 0;
 }
 
 int hodp_mr_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len,
@@ -356,7 +347,7 @@ int hodp_mr_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len,
 	int err;
 
 	if (mr->type == HODP_MR_ODP || mr->type == HODP_MR_IMPLICIT)
-		return hodp_odp_copy(mr, iova, x, len, dir == HODP_TO_MR, miss);
+		return hodp_odp_copy(mr, iova, x, len, dir, miss);
 	if (mr->type == HODP_MR_DMA)
 		return hodp_xfer(x, (void *)(uintptr_t)iova, len, dir);
 

@@ -91,27 +91,20 @@ static inline bool hodp_kmap_spans_pages(void)
 	return !IS_ENABLED(CONFIG_HIGHMEM) && !IS_ENABLED(CONFIG_DEBUG_KMAP_LOCAL_FORCE_MAP);
 }
 
-enum hodp_copy_dir {
-	HODP_TO_MR,
-	HODP_FROM_MR,
-};
-
 /*
- * The other end of a copy to or from an MR: a kernel buffer, or an skb.
- * Into an MR, an skb's bytes are read from @off on (its page fragments
- * too).  Out of an MR into an skb nothing is copied: the MR's pages are
- * appended to the skb as referenced fragments (a zero-copy train to a peer
- * on this host), and an MR whose memory cannot be referenced so, or more
- * fragments than an skb holds, is -ENOSPC.
+ * The other end of a copy to or from an MR: a kernel buffer, or what the
+ * caller's @piece makes of each piece of the MR's memory (the engine's
+ * packets: hodp_pkt.h), handed over in order, each within one page and
+ * mapped at @va.  @piece's error ends the copy.
  */
 struct hodp_xfer {
 	void *buf;
-	struct sk_buff *skb;
+	int (*piece)(struct hodp_xfer *x, void *va, u32 len, enum hodp_copy_dir dir);
+	void *ctx;
 	u32 off;
 };
 
 #define HODP_XFER_BUF(p)	(&(struct hodp_xfer){ .buf = (p) })
-#define HODP_XFER_SKB(s, o)	(&(struct hodp_xfer){ .skb = (s), .off = (o) })
 
 /* Move @len bytes between @x and @va, kernel memory of an MR. */
 int hodp_xfer(struct hodp_xfer *x, void *va, u32 len, enum hodp_copy_dir dir);

@@ -139,7 +139,7 @@ struct sk_buff *hodp_pkt_alloc(struct hodp_qp *qp, unsigned int hdr_len, u32 pay
 	return skb;
 }
 
-int hodp_pkt_add_ref(struct sk_buff *skb, void *va, u32 len)
+static int hodp_pkt_add_ref(struct sk_buff *skb, void *va, u32 len)
 {
 	struct skb_shared_info *shinfo = skb_shinfo(skb);
 
@@ -165,6 +165,18 @@ int hodp_pkt_add_ref(struct sk_buff *skb, void *va, u32 len)
 		len -= chunk;
 	}
 	return 0;
+}
+
+int hodp_pkt_piece(struct hodp_xfer *x, void *va, u32 len, enum hodp_copy_dir dir)
+{
+	int err;
+
+	if (dir == HODP_TO_MR)
+		err = skb_copy_bits(x->ctx, x->off, va, len);
+	else
+		err = hodp_pkt_add_ref(x->ctx, va, len);
+	x->off += len;
+	return err;
 }
 
 static void hodp_push_udp(struct sk_buff *skb, struct hodp_qp *qp)

@@ -23,8 +23,13 @@
 struct hodp_dev;
 struct hodp_mr;
 struct hodp_xfer;
-struct hodp_qp;
-struct sk_buff;
+struct sk_buff;			/* a netlink message (hodp_fill_stat_mr_entry()) */
+
+/* The direction of a copy with an MR's memory, ODP or not. */
+enum hodp_copy_dir {
+	HODP_TO_MR,
+	HODP_FROM_MR,
+};
 
 /* A table chunk: the entries of 512 pages, allocated when first faulted. */
 #define HODP_ODP_CHUNK_SHIFT	9
@@ -228,8 +233,8 @@ void hodp_odp_put(struct hodp_odp *odp);
 unsigned long hodp_odp_addr(struct hodp_mr *mr, u64 iova);
 
 /* Data path, under the range's lock; -EAGAIN with @miss filled on a miss. */
-int hodp_odp_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len, bool to_mr,
-		  struct hodp_miss *miss);
+int hodp_odp_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len,
+		  enum hodp_copy_dir dir, struct hodp_miss *miss);
 /* The u64 at @iova, writable and mapped, with *@locked held until hodp_odp_unlock(). */
 void *hodp_odp_lock_u64(struct hodp_mr *mr, u64 iova, struct hodp_odp **locked,
 			struct hodp_miss *miss);

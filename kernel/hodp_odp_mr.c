@@ -209,10 +209,10 @@ static inline bool hodp_odp_phys(struct hodp_odp *odp, unsigned long addr, bool 
 	return true;
 }
 
-int hodp_odp_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len, bool to_mr,
-		  struct hodp_miss *miss)
+int hodp_odp_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len,
+		  enum hodp_copy_dir dir, struct hodp_miss *miss)
 {
-	enum hodp_copy_dir dir = to_mr ? HODP_TO_MR : HODP_FROM_MR;
+	bool to_mr = dir == HODP_TO_MR;
 	unsigned long addr = hodp_odp_addr(mr, iova);
 	int err;
 

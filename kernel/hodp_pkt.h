@@ -10,6 +10,7 @@
 #include <linux/skbuff.h>
 
 #include "hodp_hdr.h"
+#include "hodp_mr.h"
 
 struct hodp_av;
 struct hodp_dev;
@@ -96,10 +97,15 @@ struct sk_buff *hodp_pkt_alloc(struct hodp_qp *qp, unsigned int hdr_len, u32 pay
 #define HODP_PKT_REF_MIN	PAGE_SIZE
 
 /*
- * Append @len bytes of kernel memory at @va to @skb as referenced page
- * fragments; -ENOSPC when it has no struct page or the fragments run out.
+ * The packet's side of an MR copy (struct hodp_xfer), for @x->ctx, an skb:
+ * into an MR, the skb's bytes from @x->off on (its fragments too); out of
+ * one, nothing is copied: the MR's pages become referenced fragments of the
+ * skb (a zero-copy train to a peer on this host), and memory without a
+ * struct page, or more fragments than an skb holds, is -ENOSPC.
  */
-int hodp_pkt_add_ref(struct sk_buff *skb, void *va, u32 len);
+int hodp_pkt_piece(struct hodp_xfer *x, void *va, u32 len, enum hodp_copy_dir dir);
+#define HODP_XFER_SKB(s, o) \
+	(&(struct hodp_xfer){ .piece = hodp_pkt_piece, .ctx = (s), .off = (o) })
 /* Send a packet from hodp_pkt_alloc() to @av; consumes @skb. */
 int hodp_pkt_send(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb);
 /*
