@@ -21,6 +21,7 @@ all: build
 
 lint:
 	tests/vm/lint
+	tests/tools/layers > /dev/null
 
 build:
 	tests/vm/build
