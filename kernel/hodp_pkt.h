@@ -120,6 +120,20 @@ bool hodp_pkt_from(struct sk_buff *skb, const struct hodp_av *av);
  */
 int hodp_pkt_xmit(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb,
 		  struct hodp_dev *peer);
+/*
+ * Filling @skb's payload failed with @err: @skb is freed.  True when it is
+ * to be built again with the payload copied (-ENOSPC: the pages could not
+ * be referenced), *@refs_ok then cleared.
+ */
+static inline bool hodp_pkt_fill_failed(struct sk_buff *skb, int err, bool *refs_ok)
+{
+	kfree_skb(skb);
+	if (err != -ENOSPC)
+		return false;
+	*refs_ok = false;
+	return true;
+}
+
 /* Packets of a train carrying the next @left bytes of a message (at least 1). */
 u32 hodp_pkt_train_len(struct hodp_qp *qp, u32 left);
 enum ib_mtu hodp_netdev_mtu(const struct net_device *ndev);

@@ -475,14 +475,9 @@ again:
 
 	p = hodp_req_headers(qp, wqe, sw, skb, op, dest_qpn, npkts, paylen, last);
 	err = paylen ? hodp_req_payload(qp, wqe, op, skb, p, by_ref, offset, paylen, &miss) : 0;
-	if (err == -ENOSPC) {
-		/* Not by reference after all: copied. */
-		kfree_skb(skb);
-		refs_ok = false;
-		goto again;
-	}
 	if (err) {
-		kfree_skb(skb);
+		if (hodp_pkt_fill_failed(skb, err, &refs_ok))
+			goto again;
 		/* Parked: this packet is built again once the pages are in. */
 		if (!(err == -EAGAIN && hodp_qp_park(qp, &qp->req_wait, &miss) == -EAGAIN))
 			hodp_req_complete_error(qp, sw, IB_WC_LOC_PROT_ERR);

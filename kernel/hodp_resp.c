@@ -307,14 +307,9 @@ again:
 		x = by_ref ? HODP_XFER_SKB(skb, 0) : HODP_XFER_BUF(skb->data + hdr_len);
 		err = hodp_mr_copy(mr, res->va + qp->read_offset, x, paylen, HODP_FROM_MR, &miss);
 		hodp_mr_put(mr);
-		if (err == -ENOSPC) {
-			/* Not by reference after all: copied. */
-			kfree_skb(skb);
-			refs_ok = false;
-			goto again;
-		}
 		if (err) {
-			kfree_skb(skb);
+			if (hodp_pkt_fill_failed(skb, err, &refs_ok))
+				goto again;
 			/* Parked: this response is built again once the pages are in. */
 			if (err == -EAGAIN && hodp_qp_park(qp, &qp->rx_wait, &miss) == -EAGAIN)
 				goto out;
