@@ -8,12 +8,17 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/netns.sh"
 
-# pair NAME "SERVER CMD" "CLIENT CMD": both must exit 0.
+# An rdma_cm id listens (each server's are gone before the next starts).
+listening() { rdma resource show cm_id | grep -q "state LISTEN"; }
+
+# pair NAME "SERVER CMD" "CLIENT CMD": both must exit 0.  The client starts
+# once the server listens: earlier, its connect is rejected.
 pair() {
 	local name=$1 server=$2 client=$3 out srv rc
+	wait_for 10 bash -c "! rdma resource show cm_id | grep -q 'state LISTEN'"
 	$server > /tmp/cm-server.log 2>&1 &
 	srv=$!
-	sleep 1
+	wait_for 20 listening
 	out=$(timeout "$(scaled 120)" $client 2>&1)
 	rc=$?
 	if timeout "$(scaled 60)" tail --pid=$srv -f /dev/null && wait $srv && [ $rc -eq 0 ]; then
