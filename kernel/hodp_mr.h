@@ -30,17 +30,13 @@ struct hodp_mr {
 	struct ib_umem *umem;
 	struct page **pages;	/* HODP_MR_USER: the pinned pages in order */
 	unsigned int offset;	/* of iova within pages[0] */
-	struct hodp_odp odp;	/* HODP_MR_ODP */
-	struct hodp_implicit imp;	/* HODP_MR_IMPLICIT */
-	atomic64_t odp_stats[HODP_ODP_NUM_STATS];
+	struct hodp_odp_mr *odp;	/* HODP_MR_ODP, HODP_MR_IMPLICIT: the ODP layer's */
 	/* Memory windows bound to this MR keep it registered. */
 	spinlock_t bind_lock;
 	u32 num_mw;
 	bool dying;		/* deregistration has begun: no new binds */
 	/* Data-path users; dereg waits for them to drain. */
 	refcount_t refs;
-	/* ODP: the registration, faults and prefetches (hodp_odp_hold()). */
-	refcount_t odp_refs;
 	struct completion released;
 	struct rcu_head rcu;
 };

@@ -21,7 +21,7 @@
 
 #include "hodp.h"
 #include "hodp_mr.h"
-#include "hodp_odp.h"
+#include "hodp_odp_priv.h"
 
 #define CREATE_TRACE_POINTS
 #include "hodp_trace.h"

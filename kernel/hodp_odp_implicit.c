@@ -15,7 +15,7 @@
 
 #include "hodp.h"
 #include "hodp_mr.h"
-#include "hodp_odp.h"
+#include "hodp_odp_priv.h"
 
 static unsigned int odp_implicit_span_mb = 1024;
 module_param(odp_implicit_span_mb, uint, 0644);
@@ -24,19 +24,22 @@ MODULE_PARM_DESC(odp_implicit_span_mb,
 
 int hodp_implicit_init(struct hodp_mr *mr)
 {
-	struct hodp_implicit *imp = &mr->imp;
 	unsigned long mb = clamp_t(unsigned long, READ_ONCE(odp_implicit_span_mb), 2, SZ_64K);
+	struct hodp_implicit *imp;
+	int err;
 
 	if (!current->mm)
 		return -EFAULT;
+	err = hodp_odp_mr_alloc(mr);
+	if (err)
+		return err;
+	imp = &mr->odp->imp;
 	imp->span_shift = ilog2(mb) + 20;
 	imp->mm = current->mm;
 	mmgrab(imp->mm);
 	mutex_init(&imp->lock);
 	xa_init(&imp->children);
 	atomic_set(&imp->alive, 0);
-	refcount_set(&mr->odp_refs, 1);
-	atomic_inc(&to_hdev(mr->ibmr.device)->odp.mrs);
 	return 0;
 }
 
@@ -51,8 +54,8 @@ static void hodp_child_free(struct hodp_odp_child *child)
 	hodp_odp_count(mr, HODP_ODP_CHILDREN, -1);
 	kfree_rcu(child, rcu);
 	/* The parent waits for this in hodp_implicit_release(); nothing of it is touched after. */
-	if (atomic_dec_and_test(&mr->imp.alive))
-		wake_up_var(&mr->imp.alive);
+	if (atomic_dec_and_test(&mr->odp->imp.alive))
+		wake_up_var(&mr->odp->imp.alive);
 }
 
 void hodp_implicit_child_put(struct hodp_odp_child *child)
@@ -65,7 +68,7 @@ void hodp_implicit_child_put(struct hodp_odp_child *child)
 static void hodp_child_retire_work(struct work_struct *work)
 {
 	struct hodp_odp_child *child = container_of(work, struct hodp_odp_child, retire_work);
-	struct hodp_implicit *imp = &child->odp.mr->imp;
+	struct hodp_implicit *imp = &child->odp.mr->odp->imp;
 	bool unlink;
 
 	mutex_lock(&imp->lock);
@@ -108,7 +111,7 @@ void hodp_implicit_child_retire(struct hodp_odp *odp)
 
 static struct hodp_odp_child *hodp_child_create(struct hodp_mr *mr, unsigned long index)
 {
-	struct hodp_implicit *imp = &mr->imp;
+	struct hodp_implicit *imp = &mr->odp->imp;
 	unsigned long start = index << imp->span_shift;
 	/* The mm's own limit: a fault runs in a kworker, whose TASK_SIZE says nothing. */
 	unsigned long end = min_t(unsigned long, start + (1UL << imp->span_shift),
@@ -153,7 +156,7 @@ err_free:
 
 struct hodp_odp *hodp_implicit_child_get(struct hodp_mr *mr, unsigned long addr, bool create)
 {
-	struct hodp_implicit *imp = &mr->imp;
+	struct hodp_implicit *imp = &mr->odp->imp;
 	unsigned long index = addr >> imp->span_shift;
 	struct hodp_odp_child *child;
 
@@ -186,7 +189,7 @@ struct hodp_odp *hodp_implicit_child_get(struct hodp_mr *mr, unsigned long addr,
  */
 void hodp_implicit_release(struct hodp_mr *mr)
 {
-	struct hodp_implicit *imp = &mr->imp;
+	struct hodp_implicit *imp = &mr->odp->imp;
 	struct hodp_odp_child *child;
 	LIST_HEAD(children);
 	unsigned long index;

@@ -12,7 +12,7 @@
  */
 #include "hodp.h"
 #include "hodp_mr.h"
-#include "hodp_odp.h"
+#include "hodp_odp_priv.h"
 #include "hodp_trace.h"
 
 static bool hodp_odp_invalidate(struct mmu_interval_notifier *mni,

@@ -15,7 +15,7 @@
 
 #include "hodp.h"
 #include "hodp_mr.h"
-#include "hodp_odp.h"
+#include "hodp_odp_priv.h"
 
 int hodp_odp_range_init(struct hodp_odp *odp, struct hodp_mr *mr, struct mm_struct *mm,
 			unsigned long start, unsigned long end)
@@ -35,18 +35,41 @@ int hodp_odp_range_init(struct hodp_odp *odp, struct hodp_mr *mr, struct mm_stru
 	return err;
 }
 
+int hodp_odp_mr_alloc(struct hodp_mr *mr)
+{
+	mr->odp = kzalloc_obj(*mr->odp);
+	if (!mr->odp)
+		return -ENOMEM;
+	refcount_set(&mr->odp->refs, 1);
+	atomic_inc(&to_hdev(mr->ibmr.device)->odp.mrs);
+	return 0;
+}
+
+/* Undo hodp_odp_mr_alloc() of an MR that never got registered. */
+static void hodp_odp_mr_free(struct hodp_mr *mr)
+{
+	struct hodp_dev *hdev = to_hdev(mr->ibmr.device);
+
+	kfree_rcu(mr->odp, rcu);
+	mr->odp = NULL;
+	/* The device goes once every ODP MR has (hodp_odp_dev_fini()). */
+	if (atomic_dec_and_test(&hdev->odp.mrs))
+		wake_up_var(&hdev->odp.mrs);
+}
+
 int hodp_odp_init(struct hodp_mr *mr, u64 start, u64 length)
 {
 	int err;
 
 	if (!current->mm || !access_ok(u64_to_user_ptr(start), length))
 		return -EFAULT;
-	err = hodp_odp_range_init(&mr->odp, mr, current->mm, start, start + length);
+	err = hodp_odp_mr_alloc(mr);
 	if (err)
 		return err;
-	refcount_set(&mr->odp_refs, 1);
-	atomic_inc(&to_hdev(mr->ibmr.device)->odp.mrs);
-	return 0;
+	err = hodp_odp_range_init(&mr->odp->range, mr, current->mm, start, start + length);
+	if (err)
+		hodp_odp_mr_free(mr);
+	return err;
 }
 
 /* Huge mapping @order at @page is broken up: entries around it describe 4 KiB pages. */
@@ -132,14 +155,14 @@ void hodp_odp_free_table(struct hodp_odp *odp)
 
 unsigned long hodp_odp_addr(struct hodp_mr *mr, u64 iova)
 {
-	return mr->type == HODP_MR_IMPLICIT ? iova : mr->odp.start + (iova - mr->iova);
+	return mr->type == HODP_MR_IMPLICIT ? iova : mr->odp->range.start + (iova - mr->iova);
 }
 
 struct hodp_odp *hodp_odp_get(struct hodp_mr *mr, unsigned long addr, bool create)
 {
 	if (mr->type == HODP_MR_IMPLICIT)
 		return hodp_implicit_child_get(mr, addr, create);
-	return addr >= mr->odp.start && addr < mr->odp.end ? &mr->odp : NULL;
+	return addr >= mr->odp->range.start && addr < mr->odp->range.end ? &mr->odp->range : NULL;
 }
 
 void hodp_odp_put(struct hodp_odp *odp)
@@ -297,7 +320,7 @@ HODP_ODP_TOTAL(PREFETCHES);
 
 void hodp_odp_count(struct hodp_mr *mr, enum hodp_odp_stat stat, s64 n)
 {
-	atomic64_add(n, &mr->odp_stats[stat]);
+	atomic64_add(n, &mr->odp->stats[stat]);
 	if (stat <= HODP_ODP_PREFETCHES)
 		hodp_count_n(to_hdev(mr->ibmr.device), HODP_CNT_ODP_FAULTS + stat, n);
 }
@@ -331,7 +354,7 @@ int hodp_fill_stat_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr)
 		return -EMSGSIZE;
 	for (i = 0; i < n; i++) {
 		if (rdma_nl_stat_hwcounter_entry(msg, hodp_odp_stat_names[i],
-						 atomic64_read(&mr->odp_stats[i]))) {
+						 atomic64_read(&mr->odp->stats[i]))) {
 			nla_nest_cancel(msg, table);
 			return -EMSGSIZE;
 		}
@@ -342,23 +365,19 @@ int hodp_fill_stat_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr)
 
 void hodp_odp_hold(struct hodp_mr *mr)
 {
-	refcount_inc(&mr->odp_refs);
+	refcount_inc(&mr->odp->refs);
 }
 
 void hodp_odp_drop(struct hodp_mr *mr)
 {
-	struct hodp_dev *hdev = to_hdev(mr->ibmr.device);
-
-	if (!refcount_dec_and_test(&mr->odp_refs))
+	if (!refcount_dec_and_test(&mr->odp->refs))
 		return;
 	if (mr->type == HODP_MR_IMPLICIT) {
 		hodp_implicit_release(mr);
 	} else {
-		hodp_odp_stop(&mr->odp);
-		hodp_odp_free_table(&mr->odp);
+		hodp_odp_stop(&mr->odp->range);
+		hodp_odp_free_table(&mr->odp->range);
 	}
+	hodp_odp_mr_free(mr);
 	kfree_rcu(mr, rcu);
-	/* The device goes once every ODP MR has (hodp_odp_dev_fini()). */
-	if (atomic_dec_and_test(&hdev->odp.mrs))
-		wake_up_var(&hdev->odp.mrs);
 }

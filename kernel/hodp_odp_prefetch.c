@@ -12,7 +12,7 @@
  */
 #include "hodp.h"
 #include "hodp_mr.h"
-#include "hodp_odp.h"
+#include "hodp_odp_priv.h"
 
 struct hodp_prefetch {
 	struct work_struct work;
