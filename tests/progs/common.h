@@ -25,19 +25,10 @@
  * $HODP_TIME_SCALE: how many times slower than the stock kernel this one runs
  * the same work (the guest sets it on the KASAN/lockdep kernel); 1 if unset.
  */
-static inline int time_scale(void)
-{
-	const char *scale = getenv("HODP_TIME_SCALE");
-	int n = scale ? atoi(scale) : 1;
-
-	return n > 0 ? n : 1;
-}
+int time_scale(void);
 
 /* The longest wait for a completion: it bounds a hang, it is no speed target. */
-static inline int poll_seconds(void)
-{
-	return POLL_SECONDS * time_scale();
-}
+int poll_seconds(void);
 
 /*
  * The RC ACK timeout exponent (4.096 us << it): 12 (17 ms), raised by the
@@ -46,254 +37,72 @@ static inline int poll_seconds(void)
  * slowness for loss and spend its transport retries on it.
  * HODP_ACK_TIMEOUT sets it outright (experiments on queueing against loss).
  */
-static inline uint8_t ack_timeout(void)
-{
-	const char *forced = getenv("HODP_ACK_TIMEOUT");
-	uint8_t t = 12;
-	int n;
-
-	if (forced)
-		return atoi(forced);
-	for (n = time_scale() - 1; n > 0; n >>= 1)
-		t++;
-	return t;
-}
+uint8_t ack_timeout(void);
 
 /* Open the device called @name or exit. */
-static inline struct ibv_context *open_device(const char *name)
-{
-	struct ibv_device **list;
-	struct ibv_context *ctx = NULL;
-	int i, n;
-
-	list = ibv_get_device_list(&n);
-	if (!list)
-		die("ibv_get_device_list: %s", strerror(errno));
-	for (i = 0; i < n; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), name))
-			ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
-	if (!ctx)
-		die("cannot open %s", name);
-	return ctx;
-}
+struct ibv_context *open_device(const char *name);
 
 /* TAP from a program: one "ok N - name" / "not ok N - name" line per case. */
-static int tap_tests __attribute__((unused)), tap_failures __attribute__((unused));
+extern int tap_tests, tap_failures;
 
-static inline void report(bool ok, const char *fmt, ...)
-{
-	va_list ap;
+void report(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-	tap_tests++;
-	tap_failures += !ok;
-	printf("%sok %d - ", ok ? "" : "not ", tap_tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-static inline void report_skip(const char *name, const char *why)
-{
-	printf("ok %d - %s # SKIP %s\n", ++tap_tests, name, why);
-	fflush(stdout);
-}
+void report_skip(const char *name, const char *why);
 
 /* In a bool case function: fail the case with a "#" diagnostic line. */
 #define CHECK(cond, ...) do { if (!(cond)) { printf("#   %s: ", #cond); \
 	printf(__VA_ARGS__); printf("\n"); return false; } } while (0)
 
 /* Wait up to @seconds for one completion; false on time-out. */
-static inline bool poll_one_for(struct ibv_cq *cq, struct ibv_wc *wc, double seconds)
-{
-	struct timespec start, now;
-	int n;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		n = ibv_poll_cq(cq, 1, wc);
-		if (n < 0)
-			die("ibv_poll_cq: %d", n);
-		if (n == 1)
-			return true;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 > seconds)
-			return false;
-		usleep(50);
-	}
-}
+bool poll_one_for(struct ibv_cq *cq, struct ibv_wc *wc, double seconds);
 
 /*
  * Every hodp device's QPs as the engine sees them (debugfs hodp/DEV/qps),
  * as "#" lines: printed when a completion never came, while the QPs that
  * owe it still exist.
  */
-static inline void show_engine_state(void)
-{
-	char line[512];
-	glob_t g;
-	size_t i;
-	FILE *f;
-
-	if (glob("/sys/kernel/debug/hodp/*/qps", 0, NULL, &g))
-		return;
-	for (i = 0; i < g.gl_pathc; i++) {
-		f = fopen(g.gl_pathv[i], "r");
-		if (!f)
-			continue;
-		printf("#   %s:\n", g.gl_pathv[i]);
-		while (fgets(line, sizeof(line), f))
-			printf("#     %s", line);
-		fclose(f);
-	}
-	fflush(stdout);
-	globfree(&g);
-}
+void show_engine_state(void);
 
 /* Wait up to poll_seconds() for one completion; a time-out shows the engine's state. */
-static inline bool poll_one(struct ibv_cq *cq, struct ibv_wc *wc)
-{
-	if (poll_one_for(cq, wc, poll_seconds()))
-		return true;
-	show_engine_state();
-	return false;
-}
+bool poll_one(struct ibv_cq *cq, struct ibv_wc *wc);
 
 /*
  * Expect one completion with @status; for a success also @opcode and @len
  * (each unless negative).  The completion is copied to @out if not NULL.
  */
-static inline bool expect_wc(struct ibv_cq *cq, enum ibv_wc_status status, int opcode, int len,
-			     struct ibv_wc *out)
-{
-	struct ibv_wc wc;
-
-	CHECK(poll_one(cq, &wc), "no completion within %d s", poll_seconds());
-	CHECK(wc.status == status, "status %s, want %s", ibv_wc_status_str(wc.status),
-	      ibv_wc_status_str(status));
-	if (status == IBV_WC_SUCCESS) {
-		CHECK(opcode < 0 || (int)wc.opcode == opcode, "opcode %d, want %d", wc.opcode,
-		      opcode);
-		CHECK(len < 0 || (int)wc.byte_len == len, "byte_len %u, want %d", wc.byte_len, len);
-	}
-	if (out)
-		*out = wc;
-	return true;
-}
+bool expect_wc(struct ibv_cq *cq, enum ibv_wc_status status, int opcode, int len,
+	       struct ibv_wc *out);
 
 /* Post @wr signalled on @qp and expect one completion with @status on @cq. */
-static inline bool post_expect(struct ibv_qp *qp, struct ibv_cq *cq, struct ibv_send_wr *wr,
-			     enum ibv_wc_status status)
-{
-	struct ibv_send_wr *bad;
-
-	wr->send_flags |= IBV_SEND_SIGNALED;
-	CHECK(!ibv_post_send(qp, wr, &bad), "post_send: %s", strerror(errno));
-	CHECK(expect_wc(cq, status, -1, -1, NULL), "completion");
-	return true;
-}
+bool post_expect(struct ibv_qp *qp, struct ibv_cq *cq, struct ibv_send_wr *wr,
+		 enum ibv_wc_status status);
 
 /* RESET to INIT on port 1, with every remote access (RC, UC) or Q_Key 0x1234 (UD). */
-static inline int qp_to_init(struct ibv_qp *qp)
-{
-	struct ibv_qp_attr attr = {
-		.qp_state = IBV_QPS_INIT, .port_num = 1, .qkey = 0x1234,
-		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
-				   IBV_ACCESS_REMOTE_ATOMIC | IBV_ACCESS_FLUSH_GLOBAL,
-	};
-	int mask = IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT;
-
-	mask |= qp->qp_type == IBV_QPT_UD ? IBV_QP_QKEY : IBV_QP_ACCESS_FLAGS;
-	return ibv_modify_qp(qp, &attr, mask);
-}
+int qp_to_init(struct ibv_qp *qp);
 
 /*
  * The RTR attributes towards QP @dest_qpn at @dgid (path MTU 1024, PSN
  * 0x123, 4 READ/atomic resources) and the mask that goes with them.
  */
-static inline int qp_rtr_attr(struct ibv_qp *qp, uint32_t dest_qpn, const union ibv_gid *dgid,
-			      struct ibv_qp_attr *attr)
-{
-	int mask = IBV_QP_STATE;
-
-	*attr = (struct ibv_qp_attr) {
-		.qp_state = IBV_QPS_RTR, .path_mtu = IBV_MTU_1024,
-		.dest_qp_num = dest_qpn, .rq_psn = 0x123, .max_dest_rd_atomic = 4,
-		.min_rnr_timer = 1,
-		.ah_attr = { .is_global = 1, .port_num = 1,
-			     .grh = { .dgid = *dgid, .sgid_index = GID_INDEX, .hop_limit = 64 } },
-	};
-	if (qp->qp_type != IBV_QPT_UD) {
-		mask |= IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN;
-		if (qp->qp_type == IBV_QPT_RC)
-			mask |= IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER;
-	}
-	return mask;
-}
+int qp_rtr_attr(struct ibv_qp *qp, uint32_t dest_qpn, const union ibv_gid *dgid,
+		struct ibv_qp_attr *attr);
 
 /* The RTS attributes (ack_timeout(), retry_cnt 7, @rnr_retry, 4 READs/atomics) and mask. */
-static inline int qp_rts_attr(struct ibv_qp *qp, uint8_t rnr_retry, struct ibv_qp_attr *attr)
-{
-	int mask = IBV_QP_STATE | IBV_QP_SQ_PSN;
-
-	*attr = (struct ibv_qp_attr) {
-		.qp_state = IBV_QPS_RTS, .sq_psn = 0x123, .timeout = ack_timeout(), .retry_cnt = 7,
-		.rnr_retry = rnr_retry, .max_rd_atomic = 4,
-	};
-	if (qp->qp_type == IBV_QPT_RC)
-		mask |= IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-			IBV_QP_MAX_QP_RD_ATOMIC;
-	return mask;
-}
+int qp_rts_attr(struct ibv_qp *qp, uint8_t rnr_retry, struct ibv_qp_attr *attr);
 
 /* INIT to RTR to RTS towards QP @dest_qpn at @dgid; exits on failure. */
-static inline void qp_connect(struct ibv_qp *qp, uint32_t dest_qpn, const union ibv_gid *dgid,
-			      uint8_t rnr_retry)
-{
-	struct ibv_qp_attr attr;
-	int mask;
-
-	mask = qp_rtr_attr(qp, dest_qpn, dgid, &attr);
-	if (ibv_modify_qp(qp, &attr, mask))
-		die("to RTR: %s", strerror(errno));
-	mask = qp_rts_attr(qp, rnr_retry, &attr);
-	if (ibv_modify_qp(qp, &attr, mask))
-		die("to RTS: %s", strerror(errno));
-}
+void qp_connect(struct ibv_qp *qp, uint32_t dest_qpn, const union ibv_gid *dgid,
+		uint8_t rnr_retry);
 
 /*
  * Two RC QPs of @pd on @cq, @depth work requests deep each way with one SGE,
  * connected to each other in loopback; exits on failure.
  */
-static inline void rc_loopback_pair(struct ibv_pd *pd, struct ibv_cq *cq, uint32_t depth,
-				    struct ibv_qp **a, struct ibv_qp **b)
-{
-	struct ibv_qp_init_attr init = { .send_cq = cq, .recv_cq = cq, .qp_type = IBV_QPT_RC,
-					 .cap = { .max_send_wr = depth, .max_recv_wr = depth,
-						  .max_send_sge = 1, .max_recv_sge = 1 } };
-	union ibv_gid gid;
-
-	if (ibv_query_gid(pd->context, 1, GID_INDEX, &gid))
-		die("ibv_query_gid: %s", strerror(errno));
-	*a = ibv_create_qp(pd, &init);
-	*b = ibv_create_qp(pd, &init);
-	if (!*a || !*b || qp_to_init(*a) || qp_to_init(*b))
-		die("QPs: %s", strerror(errno));
-	qp_connect(*a, (*b)->qp_num, &gid, 7);
-	qp_connect(*b, (*a)->qp_num, &gid, 7);
-}
+void rc_loopback_pair(struct ibv_pd *pd, struct ibv_cq *cq, uint32_t depth,
+		      struct ibv_qp **a, struct ibv_qp **b);
 
 /* @len bytes of private anonymous memory, never touched; exits on failure. */
-static inline uint8_t *map_anon(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	return p;
-}
+uint8_t *map_anon(size_t len);
 
 #define THP_SIZE	(2ul << 20)
 
@@ -301,167 +110,71 @@ static inline uint8_t *map_anon(size_t len)
  * @len bytes of private anonymous memory starting on a huge-page boundary
  * (so that THP can back all of it), madvise()d with @advice; exits on failure.
  */
-static inline uint8_t *map_huge_aligned(size_t len, int advice)
-{
-	uint8_t *p = mmap(NULL, len + THP_SIZE, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
-	p = (uint8_t *)(((uintptr_t)p + THP_SIZE - 1) & ~(uintptr_t)(THP_SIZE - 1));
-	if (madvise(p, len, advice))
-		die("madvise: %s", strerror(errno));
-	return p;
-}
+uint8_t *map_huge_aligned(size_t len, int advice);
 
 /* A field of the /proc/self/smaps entry of the mapping holding @p, in kB, or -1. */
-static inline long smaps_kb(const void *p, const char *field)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	size_t flen = strlen(field);
-	unsigned long s, e;
-	bool in = false;
-	char line[256];
-	long kb = -1;
-
-	while (f && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx ", &s, &e) == 2 && strchr(line, ' ') > strchr(line, '-'))
-			in = (uintptr_t)p >= s && (uintptr_t)p < e;
-		else if (in && !strncmp(line, field, flen) && line[flen] == ':') {
-			kb = atol(line + flen + 1);
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	return kb;
-}
+long smaps_kb(const void *p, const char *field);
 
 /* KiB of the mapping holding @p that transparent huge pages back, or -1. */
-static inline long thp_kb(const void *p)
-{
-	return smaps_kb(p, "AnonHugePages");
-}
+long thp_kb(const void *p);
 
 /* The QP's state as the device reports it, or -1. */
-static inline int qp_state(struct ibv_qp *qp)
-{
-	struct ibv_qp_init_attr init;
-	struct ibv_qp_attr attr;
-
-	if (ibv_query_qp(qp, &attr, IBV_QP_STATE, &init))
-		return -1;
-	return attr.qp_state;
-}
+int qp_state(struct ibv_qp *qp);
 
 /* Microseconds on the monotonic clock. */
-static inline double now_us(void)
-{
-	struct timespec ts;
+double now_us(void);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-/* Everything @cmd prints, NUL-terminated and malloc()ed, or NULL. */
 /* The next of a reproducible sequence (xorshift; *@s never 0). */
-static inline uint64_t xorshift64(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
+uint64_t xorshift64(uint64_t *s);
 
 /*
  * The writable mappings of the RDMA devices in this process (the rings
  * hodp shares with the provider, each with its header at the start), as
  * [lo, hi) pairs, @max at most; their number.
  */
-static inline int uverbs_maps(unsigned long *lo, unsigned long *hi, int max)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[512];
-	int n = 0;
-
-	while (f && n < max && fgets(line, sizeof(line), f))
-		if (strstr(line, "/dev/infiniband/uverbs") &&
-		    sscanf(line, "%lx-%lx", &lo[n], &hi[n]) == 2 && strstr(line, "rw"))
-			n++;
-	if (f)
-		fclose(f);
-	return n;
-}
+int uverbs_maps(unsigned long *lo, unsigned long *hi, int max);
 
 /* The number a file (sysfs, cgroupfs) holds, or -1. */
-static inline long long file_ll(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long long v = -1;
+long long file_ll(const char *path);
 
-	if (f && fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	if (f)
-		fclose(f);
-	return v;
-}
-
-static inline char *command_output(const char *cmd)
-{
-	FILE *f = popen(cmd, "r");
-	char *out = NULL;
-	size_t cap = 0;
-
-	if (!f)
-		return NULL;
-	if (getdelim(&out, &cap, '\0', f) <= 0) {
-		free(out);
-		out = NULL;
-	}
-	pclose(f);
-	return out;
-}
+/* Everything @cmd prints, NUL-terminated and malloc()ed, or NULL. */
+char *command_output(const char *cmd);
 
 /*
  * A counter of @mr (on device @dev) as "rdma statistic show mr" shows it,
  * found through its lkey in "rdma resource show mr"; -1 when absent.
  */
-static inline long long mr_stat(const char *dev, struct ibv_mr *mr, const char *name)
-{
-	char key[96], *out, *p, *end, *m;
-	long long mrn = -1, value = -1;
+long long mr_stat(const char *dev, struct ibv_mr *mr, const char *name);
 
-	out = command_output("rdma -j resource show mr");
-	if (!out)
-		return -1;
-	for (p = out; (p = strstr(p, "{\"ifindex\"")); p++) {
-		end = strchr(p, '}');
-		snprintf(key, sizeof(key), "\"lkey\":\"%x\"", mr->lkey);
-		if (!end || !(m = strstr(p, key)) || m > end)
-			continue;
-		snprintf(key, sizeof(key), "\"ifname\":\"%s\",\"mrn\":", dev);
-		m = strstr(p, key);
-		if (m && m < end)
-			mrn = atoll(m + strlen(key));
-		break;
-	}
-	free(out);
-	if (mrn < 0)
-		return -1;
-	out = command_output("rdma -j statistic show mr");
-	if (!out)
-		return -1;
-	snprintf(key, sizeof(key), "\"ifname\":\"%s\",\"mrn\":%lld,", dev, mrn);
-	p = strstr(out, key);
-	if (p) {
-		end = strchr(p, '}');
-		snprintf(key, sizeof(key), "\"%s\":", name);
-		m = strstr(p, key);
-		if (m && m < end)
-			value = atoll(m + strlen(key));
-	}
-	free(out);
-	return value;
-}
+/*
+ * One end of a test's connection: a device opened with a PD, a CQ and its
+ * RoCEv2 GID (side_open()), the QP a test connects (pair_reset()), and
+ * the MR and buffer (and for UD the address handle) a test may keep here.
+ */
+struct side {
+	const char *dev;
+	struct ibv_context *ctx;
+	struct ibv_pd *pd;
+	struct ibv_cq *cq;
+	struct ibv_qp *qp;
+	union ibv_gid gid;
+	struct ibv_mr *mr;
+	uint8_t *buf;
+	struct ibv_ah *ah;	/* UD: towards the other side */
+};
+
+/* Open @dev with a PD, a CQ of @cqe entries (none if 0) and its GID; exits on failure. */
+void side_open(struct side *s, const char *dev, int cqe);
+/* An RC QP of @pd on @cq, @depth work requests deep each way with @sge SGEs, in INIT. */
+struct ibv_qp *rc_qp_new(struct ibv_pd *pd, struct ibv_cq *cq, uint32_t depth, uint32_t sge);
+/* Destroy @a's and @b's QPs and address handles, if any, and drain their CQs. */
+void pair_destroy(struct side *a, struct side *b);
+/*
+ * A fresh RC pair (an error leaves QPs unusable): @a's and @b's QPs, 16
+ * deep with @sge SGEs, connected to each other (rnr_retry 7).
+ */
+void pair_reset(struct side *a, struct side *b, uint32_t sge);
+/* A pattern that differs with @seed and along the buffer, so misplaced bytes show. */
+void fill(uint8_t *p, size_t n, unsigned int seed);
 
 #endif

@@ -23,56 +23,7 @@
 #define MAP_LEN		(BIG + (16u << 10))
 #define PAGE		4096u
 
-struct side {
-	const char *dev;
-	struct ibv_context *ctx;
-	struct ibv_pd *pd;
-	struct ibv_cq *cq;
-	struct ibv_qp *qp;
-	union ibv_gid gid;
-};
-
 static struct side a, b;
-
-static void side_open(struct side *s, const char *dev)
-{
-	s->dev = dev;
-	s->ctx = open_device(dev);
-	s->pd = ibv_alloc_pd(s->ctx);
-	s->cq = ibv_create_cq(s->ctx, 64, NULL, NULL, 0);
-	if (!s->pd || !s->cq || ibv_query_gid(s->ctx, 1, GID_INDEX, &s->gid))
-		die("%s: %s", dev, strerror(errno));
-}
-
-static void qp_make(struct side *s)
-{
-	struct ibv_qp_init_attr init = {
-		.send_cq = s->cq, .recv_cq = s->cq, .qp_type = IBV_QPT_RC,
-		.cap = { .max_send_wr = 16, .max_recv_wr = 16, .max_send_sge = 4,
-			 .max_recv_sge = 4 },
-	};
-
-	s->qp = ibv_create_qp(s->pd, &init);
-	if (!s->qp || qp_to_init(s->qp))
-		die("QP on %s: %s", s->dev, strerror(errno));
-}
-
-/* A fresh connected pair (after an error leaves the old one unusable). */
-static void pair_reset(void)
-{
-	struct ibv_wc wc;
-
-	if (a.qp) {
-		ibv_destroy_qp(a.qp);
-		ibv_destroy_qp(b.qp);
-		while (ibv_poll_cq(a.cq, 1, &wc) > 0 || ibv_poll_cq(b.cq, 1, &wc) > 0)
-			;
-	}
-	qp_make(&a);
-	qp_make(&b);
-	qp_connect(a.qp, b.qp->qp_num, &b.gid, 7);
-	qp_connect(b.qp, a.qp->qp_num, &a.gid, 7);
-}
 
 static struct ibv_mr *reg_odp(struct side *s, void *p, size_t len)
 {
@@ -81,14 +32,6 @@ static struct ibv_mr *reg_odp(struct side *s, void *p, size_t len)
 	if (!mr)
 		die("ODP ibv_reg_mr on %s: %s", s->dev, strerror(errno));
 	return mr;
-}
-
-static void fill(uint8_t *p, size_t n, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 11));
 }
 
 static bool rdma(struct side *s, enum ibv_wr_opcode op, struct ibv_mr *lmr, void *laddr,
@@ -272,7 +215,7 @@ static bool t_munmap(bool remote)
 	ibv_dereg_mr(smr);
 	ibv_dereg_mr(dmr);
 	munmap(remote ? src : dst, 1 << 20);
-	pair_reset();
+	pair_reset(&a, &b, 4);
 	return ok;
 }
 
@@ -312,7 +255,7 @@ static bool t_half_written(void)
 	ibv_dereg_mr(smr);
 	munmap(src, len);
 	munmap(dst, len);
-	pair_reset();
+	pair_reset(&a, &b, 4);
 	return ok;
 }
 
@@ -338,7 +281,7 @@ static bool t_mprotect(void)
 	munmap(buf, 1 << 20);
 	munmap(dst, 1 << 20);
 	munmap(src, 1 << 20);
-	pair_reset();
+	pair_reset(&a, &b, 4);
 	return ok;
 }
 
@@ -517,9 +460,9 @@ int main(int argc, char **argv)
 	if (argc != 4)
 		die("usage: %s DEV_A DEV_B LABEL", argv[0]);
 	label = argv[3];
-	side_open(&a, argv[1]);
-	side_open(&b, argv[2]);
-	pair_reset();
+	side_open(&a, argv[1], 64);
+	side_open(&b, argv[2], 64);
+	pair_reset(&a, &b, 4);
 
 	report(t_write_fresh(), "%s odp write 4 MiB fresh -> fresh, MADV_DONTNEED, refault",
 	       label);

@@ -22,57 +22,7 @@
 #define TIB		(1ull << 40)
 #define ISLANDS		16
 
-struct side {
-	const char *dev;
-	struct ibv_context *ctx;
-	struct ibv_pd *pd;
-	struct ibv_cq *cq;
-	struct ibv_qp *qp;
-	struct ibv_mr *imr;		/* implicit */
-	union ibv_gid gid;
-};
-
-static struct side a, b;
-
-static void side_open(struct side *s, const char *dev)
-{
-	struct ibv_qp_init_attr init = { .qp_type = IBV_QPT_RC,
-					 .cap = { .max_send_wr = 16, .max_recv_wr = 16,
-						  .max_send_sge = 2, .max_recv_sge = 2 } };
-
-	s->dev = dev;
-	s->ctx = open_device(dev);
-	s->pd = ibv_alloc_pd(s->ctx);
-	s->cq = ibv_create_cq(s->ctx, 64, NULL, NULL, 0);
-	if (!s->pd || !s->cq || ibv_query_gid(s->ctx, 1, GID_INDEX, &s->gid))
-		die("%s: %s", dev, strerror(errno));
-	init.send_cq = init.recv_cq = s->cq;
-	s->qp = ibv_create_qp(s->pd, &init);
-	if (!s->qp || qp_to_init(s->qp))
-		die("QP on %s: %s", dev, strerror(errno));
-}
-
-static void pair_reset(void)
-{
-	struct ibv_qp_init_attr init = { .qp_type = IBV_QPT_RC,
-					 .cap = { .max_send_wr = 16, .max_recv_wr = 16,
-						  .max_send_sge = 2, .max_recv_sge = 2 } };
-	struct side *s[2] = { &a, &b };
-	struct ibv_wc wc;
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		ibv_destroy_qp(s[i]->qp);
-		while (ibv_poll_cq(s[i]->cq, 1, &wc) > 0)
-			;
-		init.send_cq = init.recv_cq = s[i]->cq;
-		s[i]->qp = ibv_create_qp(s[i]->pd, &init);
-		if (!s[i]->qp || qp_to_init(s[i]->qp))
-			die("QP: %s", strerror(errno));
-	}
-	qp_connect(a.qp, b.qp->qp_num, &b.gid, 7);
-	qp_connect(b.qp, a.qp->qp_num, &a.gid, 7);
-}
+static struct side a, b;	/* mr: an implicit MR */
 
 static uint8_t *map_at(void *hint, size_t len, int flags)
 {
@@ -80,14 +30,6 @@ static uint8_t *map_at(void *hint, size_t len, int flags)
 		       -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
-}
-
-static void fill(uint8_t *p, size_t n, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(seed * 151 + i * 3 + (i >> 12));
 }
 
 static bool rdma(enum ibv_wr_opcode op, struct ibv_mr *lmr, void *laddr, struct ibv_mr *rmr,
@@ -105,19 +47,19 @@ static bool t_after_registration(void)
 {
 	uint8_t *src = map_at(NULL, 4 * MIB, 0), *dst = map_at(NULL, 4 * MIB, 0);
 	uint64_t *t = (uint64_t *)(dst + 3 * MIB + 8), *r = (uint64_t *)(src + 3 * MIB);
-	struct ibv_sge sge = { (uintptr_t)src + 5, 100001, a.imr->lkey };
-	struct ibv_sge rsge = { (uintptr_t)dst + 4095, 100001, b.imr->lkey };
+	struct ibv_sge sge = { (uintptr_t)src + 5, 100001, a.mr->lkey };
+	struct ibv_sge rsge = { (uintptr_t)dst + 4095, 100001, b.mr->lkey };
 	struct ibv_recv_wr rwr = { .wr_id = 1, .sg_list = &rsge, .num_sge = 1 }, *rbad;
 	struct ibv_send_wr wr = { .wr_id = 2, .sg_list = &sge, .num_sge = 1,
 				  .opcode = IBV_WR_SEND };
 
 	CHECK(src && dst, "mmap");
 	fill(src, 4 * MIB, 1);
-	CHECK(rdma(IBV_WR_RDMA_WRITE, a.imr, src + 3, b.imr, dst + 7, 2 * MIB - 10,
+	CHECK(rdma(IBV_WR_RDMA_WRITE, a.mr, src + 3, b.mr, dst + 7, 2 * MIB - 10,
 		   IBV_WC_SUCCESS), "write");
 	CHECK(!memcmp(dst + 7, src + 3, 2 * MIB - 10) && dst[6] == 0, "write payload");
 	fill(dst + 2 * MIB, MIB, 2);
-	CHECK(rdma(IBV_WR_RDMA_READ, a.imr, src + 2 * MIB + 1, b.imr, dst + 2 * MIB, MIB - 1,
+	CHECK(rdma(IBV_WR_RDMA_READ, a.mr, src + 2 * MIB + 1, b.mr, dst + 2 * MIB, MIB - 1,
 		   IBV_WC_SUCCESS), "read");
 	CHECK(!memcmp(src + 2 * MIB + 1, dst + 2 * MIB, MIB - 1), "read payload");
 	CHECK(!ibv_post_recv(b.qp, &rwr, &rbad), "post_recv");
@@ -127,8 +69,8 @@ static bool t_after_registration(void)
 	*t = 41;
 	wr = (struct ibv_send_wr) { .wr_id = 3, .sg_list = &sge, .num_sge = 1,
 				    .opcode = IBV_WR_ATOMIC_FETCH_AND_ADD,
-				    .wr.atomic = { (uintptr_t)t, 1, 0, b.imr->rkey } };
-	sge = (struct ibv_sge) { (uintptr_t)r, 8, a.imr->lkey };
+				    .wr.atomic = { (uintptr_t)t, 1, 0, b.mr->rkey } };
+	sge = (struct ibv_sge) { (uintptr_t)r, 8, a.mr->lkey };
 	CHECK(post_expect(a.qp, a.cq, &wr, IBV_WC_SUCCESS) && *r == 41 && *t == 42,
 	      "fetch-and-add");
 	wr.opcode = IBV_WR_ATOMIC_CMP_AND_SWP;
@@ -137,8 +79,8 @@ static bool t_after_registration(void)
 	CHECK(post_expect(a.qp, a.cq, &wr, IBV_WC_SUCCESS) && *r == 42 && *t == 0xabcdef,
 	      "compare-and-swap");
 	printf("#   implicit MRs: children %lld (a) %lld (b)\n",
-	       mr_stat(a.dev, a.imr, "implicit_children"),
-	       mr_stat(b.dev, b.imr, "implicit_children"));
+	       mr_stat(a.dev, a.mr, "implicit_children"),
+	       mr_stat(b.dev, b.mr, "implicit_children"));
 	munmap(src, 4 * MIB);
 	munmap(dst, 4 * MIB);
 	return true;
@@ -151,8 +93,8 @@ static bool t_islands(void)
 	uint8_t *res = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 			    -1, 0);
 	uint8_t *src = map_at(NULL, MIB, 0);
-	long long created0 = mr_stat(b.dev, b.imr, "implicit_children_created");
-	long long live, freed0 = mr_stat(b.dev, b.imr, "implicit_children_freed");
+	long long created0 = mr_stat(b.dev, b.mr, "implicit_children_created");
+	long long live, freed0 = mr_stat(b.dev, b.mr, "implicit_children_freed");
 	int i, tries;
 
 	CHECK(res != MAP_FAILED && src, "64 TiB reservation: %s", strerror(errno));
@@ -161,41 +103,41 @@ static bool t_islands(void)
 		uint8_t *island = res + (size_t)i * (span / ISLANDS) + (size_t)i * 12345 * 4096;
 
 		CHECK(!mprotect(island, MIB, PROT_READ | PROT_WRITE), "mprotect");
-		CHECK(rdma(IBV_WR_RDMA_WRITE, a.imr, src + i, b.imr, island + 100, MIB - 200,
+		CHECK(rdma(IBV_WR_RDMA_WRITE, a.mr, src + i, b.mr, island + 100, MIB - 200,
 			   IBV_WC_SUCCESS), "write to island %d", i);
 		CHECK(!memcmp(island + 100, src + i, MIB - 200), "island %d payload", i);
 	}
-	live = mr_stat(b.dev, b.imr, "implicit_children");
+	live = mr_stat(b.dev, b.mr, "implicit_children");
 	printf("#   %d islands over 64 TiB: children created %lld, alive %lld\n", ISLANDS,
-	       mr_stat(b.dev, b.imr, "implicit_children_created") - created0, live);
-	CHECK(mr_stat(b.dev, b.imr, "implicit_children_created") - created0 >= ISLANDS,
+	       mr_stat(b.dev, b.mr, "implicit_children_created") - created0, live);
+	CHECK(mr_stat(b.dev, b.mr, "implicit_children_created") - created0 >= ISLANDS,
 	      "a child per island");
 	/* Dropping pages is not unmapping: the children stay for the refaults. */
-	created0 = mr_stat(b.dev, b.imr, "implicit_children_created");
+	created0 = mr_stat(b.dev, b.mr, "implicit_children_created");
 	for (i = 0; i < ISLANDS; i++) {
 		uint8_t *island = res + (size_t)i * (span / ISLANDS) + (size_t)i * 12345 * 4096;
 
 		CHECK(!madvise(island, MIB, MADV_DONTNEED), "MADV_DONTNEED");
-		CHECK(rdma(IBV_WR_RDMA_WRITE, a.imr, src + i, b.imr, island + 100, MIB - 200,
+		CHECK(rdma(IBV_WR_RDMA_WRITE, a.mr, src + i, b.mr, island + 100, MIB - 200,
 			   IBV_WC_SUCCESS), "rewrite island %d", i);
 		CHECK(!memcmp(island + 100, src + i, MIB - 200), "island %d payload", i);
 	}
 	usleep(200000);
-	CHECK(mr_stat(b.dev, b.imr, "implicit_children_freed") == freed0 &&
-	      mr_stat(b.dev, b.imr, "implicit_children_created") == created0,
+	CHECK(mr_stat(b.dev, b.mr, "implicit_children_freed") == freed0 &&
+	      mr_stat(b.dev, b.mr, "implicit_children_created") == created0,
 	      "MADV_DONTNEED freed or recreated children");
 	CHECK(!munmap(res, span), "munmap");
 	/* Children whose memory is gone are freed, soon, not at once. */
 	for (tries = 0; tries < 100; tries++) {
-		if (mr_stat(b.dev, b.imr, "implicit_children_freed") - freed0 >= ISLANDS)
+		if (mr_stat(b.dev, b.mr, "implicit_children_freed") - freed0 >= ISLANDS)
 			break;
 		usleep(50000);
 	}
 	printf("#   after munmap: children freed %lld, alive %lld\n",
-	       mr_stat(b.dev, b.imr, "implicit_children_freed") - freed0,
-	       mr_stat(b.dev, b.imr, "implicit_children"));
-	CHECK(mr_stat(b.dev, b.imr, "implicit_children_freed") - freed0 >= ISLANDS &&
-	      mr_stat(b.dev, b.imr, "implicit_children") <= live - ISLANDS, "children freed");
+	       mr_stat(b.dev, b.mr, "implicit_children_freed") - freed0,
+	       mr_stat(b.dev, b.mr, "implicit_children"));
+	CHECK(mr_stat(b.dev, b.mr, "implicit_children_freed") - freed0 >= ISLANDS &&
+	      mr_stat(b.dev, b.mr, "implicit_children") <= live - ISLANDS, "children freed");
 	munmap(src, MIB);
 	return true;
 }
@@ -205,15 +147,15 @@ static bool t_first_touch(void)
 {
 	size_t len = 64 * MIB;
 	uint8_t *src = map_at(NULL, len, 0), *dst = map_at(NULL, len, 0);
-	long long c0 = mr_stat(b.dev, b.imr, "implicit_children_created");
+	long long c0 = mr_stat(b.dev, b.mr, "implicit_children_created");
 	double t0;
 
 	CHECK(src && dst, "mmap");
 	fill(src, len, 9);
 	t0 = now_us();
-	CHECK(rdma(IBV_WR_RDMA_WRITE, a.imr, src, b.imr, dst, len, IBV_WC_SUCCESS), "write");
+	CHECK(rdma(IBV_WR_RDMA_WRITE, a.mr, src, b.mr, dst, len, IBV_WC_SUCCESS), "write");
 	printf("#   first touch through implicit MRs: 64 MiB at %.1f MiB/s, %lld children\n",
-	       len / (now_us() - t0), mr_stat(b.dev, b.imr, "implicit_children_created") - c0);
+	       len / (now_us() - t0), mr_stat(b.dev, b.mr, "implicit_children_created") - c0);
 	CHECK(!memcmp(src, dst, len), "payload");
 	munmap(src, len);
 	munmap(dst, len);
@@ -228,11 +170,11 @@ static bool t_unmapped(bool remote)
 
 	CHECK(buf && hole && !munmap(hole, MIB), "mmap");
 	fill(buf, MIB, 4);
-	ok = remote ? rdma(IBV_WR_RDMA_WRITE, a.imr, buf, b.imr, hole, 5000,
+	ok = remote ? rdma(IBV_WR_RDMA_WRITE, a.mr, buf, b.mr, hole, 5000,
 			   IBV_WC_REM_ACCESS_ERR) :
-		      rdma(IBV_WR_RDMA_WRITE, a.imr, hole, b.imr, buf, 5000, IBV_WC_LOC_PROT_ERR);
+		      rdma(IBV_WR_RDMA_WRITE, a.mr, hole, b.mr, buf, 5000, IBV_WC_LOC_PROT_ERR);
 	munmap(buf, MIB);
-	pair_reset();
+	pair_reset(&a, &b, 2);
 	return ok;
 }
 
@@ -286,7 +228,7 @@ static bool prefetch_then_transfer(struct ibv_mr *mr, uint8_t *buf, size_t len,
 		CHECK(!memcmp(src, buf, len), "read payload");
 		ibv_dereg_mr(smr);
 	} else {
-		CHECK(rdma(IBV_WR_RDMA_WRITE, a.imr, src, mr, buf, len, IBV_WC_SUCCESS), "write");
+		CHECK(rdma(IBV_WR_RDMA_WRITE, a.mr, src, mr, buf, len, IBV_WC_SUCCESS), "write");
 		CHECK(!memcmp(src, buf, len), "write payload");
 	}
 	CHECK(mr_stat(b.dev, mr, "page_faults") == faults, "the transfer faulted (%lld -> %lld)",
@@ -299,7 +241,7 @@ static bool t_prefetch(bool implicit, enum ibv_advise_mr_advice advice, bool syn
 {
 	size_t len = 2 * MIB;
 	uint8_t *buf = map_at(NULL, len, 0);
-	struct ibv_mr *mr = implicit ? b.imr : ibv_reg_mr(b.pd, buf, len, ODP);
+	struct ibv_mr *mr = implicit ? b.mr : ibv_reg_mr(b.pd, buf, len, ODP);
 	bool ok;
 
 	CHECK(buf && mr, "buffer and MR");
@@ -425,7 +367,7 @@ static bool t_huge(bool hugetlb)
 		CHECK(!mprotect(buf + 2 * MIB + 8192, 4096, PROT_READ), "mprotect");
 		CHECK(!mprotect(buf + 2 * MIB + 8192, 4096, PROT_READ | PROT_WRITE), "mprotect");
 		fill(src, len, 8);
-		CHECK(rdma(IBV_WR_RDMA_WRITE, a.imr, src, mr, buf + MIB, 3 * MIB, IBV_WC_SUCCESS),
+		CHECK(rdma(IBV_WR_RDMA_WRITE, a.mr, src, mr, buf + MIB, 3 * MIB, IBV_WC_SUCCESS),
 		      "write across the split");
 		CHECK(!memcmp(buf + MIB, src, 3 * MIB), "payload after the split");
 	}
@@ -446,15 +388,14 @@ int main(int argc, char **argv)
 	if (argc != 4)
 		die("usage: %s DEV_A DEV_B LABEL", argv[0]);
 	label = argv[3];
-	side_open(&a, argv[1]);
-	side_open(&b, argv[2]);
-	qp_connect(a.qp, b.qp->qp_num, &b.gid, 7);
-	qp_connect(b.qp, a.qp->qp_num, &a.gid, 7);
+	side_open(&a, argv[1], 64);
+	side_open(&b, argv[2], 64);
+	pair_reset(&a, &b, 2);
 	t0 = now_us();
-	a.imr = ibv_reg_mr(a.pd, NULL, SIZE_MAX, ODP);
+	a.mr = ibv_reg_mr(a.pd, NULL, SIZE_MAX, ODP);
 	printf("#   implicit registration: %.1f us\n", now_us() - t0);
-	b.imr = ibv_reg_mr(b.pd, NULL, SIZE_MAX, ODP);
-	if (!a.imr || !b.imr)
+	b.mr = ibv_reg_mr(b.pd, NULL, SIZE_MAX, ODP);
+	if (!a.mr || !b.mr)
 		die("implicit ibv_reg_mr: %s", strerror(errno));
 
 	report(t_bad_registrations(), "%s implicit: refused forms give EINVAL", label);

@@ -29,54 +29,10 @@
 #define MIB		(1ul << 20)
 #define GIB		(1ul << 30)
 
-static const char *dev;
-static struct ibv_context *ctx;
-static struct ibv_pd *pd;
-static struct ibv_cq *cq_a, *cq_b;
-static struct ibv_qp *qp_a, *qp_b;	/* a requests, b responds */
+static struct side a, b;	/* a requests, b responds: one context, one PD */
 static struct ibv_mr *imr;		/* implicit, for the cases that need one */
 
-static struct ibv_qp *qp_new(struct ibv_cq *cq)
-{
-	struct ibv_qp_init_attr init = { .send_cq = cq, .recv_cq = cq, .qp_type = IBV_QPT_RC,
-					 .cap = { .max_send_wr = 16, .max_recv_wr = 16,
-						  .max_send_sge = 1, .max_recv_sge = 1 } };
-	struct ibv_qp *qp = ibv_create_qp(pd, &init);
-
-	if (!qp || qp_to_init(qp))
-		die("QP: %s", strerror(errno));
-	return qp;
-}
-
-/* A fresh connected pair: an error leaves the old one unusable. */
-static void pair_reset(void)
-{
-	union ibv_gid gid;
-	struct ibv_wc wc;
-
-	if (qp_a) {
-		ibv_destroy_qp(qp_a);
-		ibv_destroy_qp(qp_b);
-		while (ibv_poll_cq(cq_a, 1, &wc) > 0 || ibv_poll_cq(cq_b, 1, &wc) > 0)
-			;
-	}
-	if (ibv_query_gid(ctx, 1, GID_INDEX, &gid))
-		die("ibv_query_gid: %s", strerror(errno));
-	qp_a = qp_new(cq_a);
-	qp_b = qp_new(cq_b);
-	qp_connect(qp_a, qp_b->qp_num, &gid, 7);
-	qp_connect(qp_b, qp_a->qp_num, &gid, 7);
-}
-
-static void fill(uint8_t *p, size_t n, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 11));
-}
-
-/* Post one work request from qp_a; the status of its completion, or -1 for none. */
+/* Post one work request from a.qp; the status of its completion, or -1 for none. */
 static int post_status(enum ibv_wr_opcode op, struct ibv_mr *lmr, void *laddr, uint32_t len,
 		       uint32_t rkey, void *raddr)
 {
@@ -94,9 +50,9 @@ static int post_status(enum ibv_wr_opcode op, struct ibv_mr *lmr, void *laddr, u
 		wr.wr.rdma.remote_addr = (uintptr_t)raddr;
 		wr.wr.rdma.rkey = rkey;
 	}
-	if (ibv_post_send(qp_a, &wr, &bad))
+	if (ibv_post_send(a.qp, &wr, &bad))
 		die("post_send: %s", strerror(errno));
-	if (!poll_one(cq_a, &wc))
+	if (!poll_one(a.cq, &wc))
 		return -1;
 	return wc.status;
 }
@@ -117,7 +73,7 @@ static bool expect_error(const char *what, int want, enum ibv_wr_opcode op, stru
 	int st = post_status(op, lmr, laddr, len, rkey, raddr);
 
 	printf("#   %s: %s\n", what, st < 0 ? "no completion" : ibv_wc_status_str(st));
-	pair_reset();
+	pair_reset(&a, &b, 1);
 	CHECK(st == want, "%s: want %s", what, ibv_wc_status_str(want));
 	return true;
 }
@@ -129,7 +85,7 @@ static long long children_settle(long long want)
 	int i;
 
 	for (i = 0; i < 50 * time_scale(); i++) {
-		n = mr_stat(dev, imr, "implicit_children");
+		n = mr_stat(a.dev, imr, "implicit_children");
 		if (n == want)
 			break;
 		usleep(100000);
@@ -156,8 +112,8 @@ static bool t_secretmem(void)
 	CHECK(secret != MAP_FAILED, "mmap secret: %s", strerror(errno));
 	memset(secret, 0x5a, len);	/* present, as far as the CPU goes */
 	fill(plain, len, 1);
-	pmr = ibv_reg_mr(pd, plain, len, ACCESS);
-	smr = ibv_reg_mr(pd, secret, len, ODP);
+	pmr = ibv_reg_mr(a.pd, plain, len, ACCESS);
+	smr = ibv_reg_mr(a.pd, secret, len, ODP);
 	CHECK(pmr && smr, "ibv_reg_mr: %s", strerror(errno));
 
 	for (i = 0; i < 2; i++) {
@@ -191,13 +147,13 @@ static bool t_secretmem(void)
 			struct ibv_wc wc;
 			int st;
 
-			CHECK(!ibv_post_recv(qp_b, &rwr, &rbad), "post_recv");
+			CHECK(!ibv_post_recv(b.qp, &rwr, &rbad), "post_recv");
 			st = post_status(IBV_WR_SEND, pmr, plain, 5000, 0, NULL);
-			CHECK(poll_one(cq_b, &wc), "%s: no receive completion", kind);
+			CHECK(poll_one(b.cq, &wc), "%s: no receive completion", kind);
 			printf("#   %s: SEND into secret memory: %s, receive %s\n", kind,
 			       st < 0 ? "no completion" : ibv_wc_status_str(st),
 			       ibv_wc_status_str(wc.status));
-			pair_reset();
+			pair_reset(&a, &b, 1);
 			CHECK(st == IBV_WC_REM_OP_ERR && wc.status == IBV_WC_LOC_PROT_ERR,
 			      "%s: SEND into secret memory", kind);
 		}
@@ -227,8 +183,8 @@ static bool t_secretmem(void)
 static bool write_one_page(uint8_t *p, size_t len, const char *field, const char *what)
 {
 	uint8_t *src = map_anon(PAGE);
-	struct ibv_mr *smr = ibv_reg_mr(pd, src, PAGE, ACCESS);
-	struct ibv_mr *mr = ibv_reg_mr(pd, p, len, ODP);
+	struct ibv_mr *smr = ibv_reg_mr(a.pd, src, PAGE, ACCESS);
+	struct ibv_mr *mr = ibv_reg_mr(a.pd, p, len, ODP);
 	volatile uint8_t sum = 0;
 	size_t i;
 	long dirty;
@@ -241,7 +197,7 @@ static bool write_one_page(uint8_t *p, size_t len, const char *field, const char
 	CHECK(!memcmp(p, src, PAGE), "%s: payload", what);
 	dirty = smaps_kb(p, field);
 	printf("#   %s: %s %ld kB after a 4 KiB WRITE, page faults %lld\n", what, field,
-	       dirty, mr_stat(dev, mr, "page_faults"));
+	       dirty, mr_stat(a.dev, mr, "page_faults"));
 	CHECK(dirty == 4, "%s: %ld kB copied, want 4", what, dirty);
 	ibv_dereg_mr(mr);
 	ibv_dereg_mr(smr);
@@ -324,8 +280,8 @@ static bool t_implicit_hole(void)
 {
 	size_t len = 64 * KIB;
 	uint8_t *buf = map_anon(len), *hole = find_hole(GIB);
-	struct ibv_mr *mr = ibv_reg_mr(pd, buf, len, ACCESS);
-	long long c0 = mr_stat(dev, imr, "implicit_children"), n;
+	struct ibv_mr *mr = ibv_reg_mr(a.pd, buf, len, ACCESS);
+	long long c0 = mr_stat(a.dev, imr, "implicit_children"), n;
 	struct ibv_sge sge = { .addr = (uintptr_t)hole + 12345, .length = 3 * MIB,
 			       .lkey = imr->lkey };
 
@@ -335,7 +291,7 @@ static bool t_implicit_hole(void)
 			   hole + 100, len, mr->rkey, buf), "READ into a hole");
 	CHECK(expect_error("WRITE into a hole", IBV_WC_REM_ACCESS_ERR, IBV_WR_RDMA_WRITE, mr,
 			   buf, len, imr->rkey, hole + GIB / 2), "WRITE into a hole");
-	ibv_advise_mr(pd, IBV_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT, IBV_ADVISE_MR_FLAG_FLUSH,
+	ibv_advise_mr(a.pd, IBV_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT, IBV_ADVISE_MR_FLAG_FLUSH,
 		      &sge, 1);
 	n = children_settle(c0);
 	printf("#   implicit children: %lld before, %lld after\n", c0, n);
@@ -350,8 +306,8 @@ static bool t_implicit_dontneed_munmap(void)
 {
 	size_t len = 4 * MIB;
 	uint8_t *src = map_anon(len), *hole = find_hole(GIB), *island;
-	struct ibv_mr *smr = ibv_reg_mr(pd, src, len, ACCESS);
-	long long c0 = mr_stat(dev, imr, "implicit_children"), c1, c2, c3;
+	struct ibv_mr *smr = ibv_reg_mr(a.pd, src, len, ACCESS);
+	long long c0 = mr_stat(a.dev, imr, "implicit_children"), c1, c2, c3;
 
 	CHECK(smr && c0 >= 0, "setup: %s", strerror(errno));
 	island = mmap(hole, len, PROT_READ | PROT_WRITE,
@@ -399,13 +355,13 @@ static void *unmapper_run(void *arg)
 static bool t_thp_half_unmapped(int rounds)
 {
 	uint8_t *src = map_anon(PAGE);
-	struct ibv_mr *smr = ibv_reg_mr(pd, src, PAGE, ACCESS);
+	struct ibv_mr *smr = ibv_reg_mr(a.pd, src, PAGE, ACCESS);
 	int r, failed = 0;
 
 	CHECK(smr, "ibv_reg_mr: %s", strerror(errno));
 	for (r = 0; r < rounds; r++) {
 		uint8_t *p = map_huge_aligned(THP_SIZE, MADV_HUGEPAGE);
-		struct ibv_mr *mr = ibv_reg_mr(pd, p, THP_SIZE, ODP);
+		struct ibv_mr *mr = ibv_reg_mr(a.pd, p, THP_SIZE, ODP);
 		struct unmapper u = { .addr = p + THP_SIZE / 2, .len = THP_SIZE / 2,
 				      .delay_us = (r * 97) % 1500 };
 		pthread_t t;
@@ -423,7 +379,7 @@ static bool t_thp_half_unmapped(int rounds)
 			       st == IBV_WC_SUCCESS ? ", payload differs" : "");
 			failed++;
 			if (st != IBV_WC_SUCCESS)
-				pair_reset();
+				pair_reset(&a, &b, 1);
 		}
 		ibv_dereg_mr(mr);
 		munmap(p, THP_SIZE / 2);
@@ -444,14 +400,14 @@ static bool t_dereg_munmap(int rounds)
 {
 	size_t len = 4 * MIB;
 	uint8_t *src = map_anon(len);
-	struct ibv_mr *smr = ibv_reg_mr(pd, src, len, ACCESS);
+	struct ibv_mr *smr = ibv_reg_mr(a.pd, src, len, ACCESS);
 	int r;
 
 	CHECK(smr, "ibv_reg_mr: %s", strerror(errno));
 	fill(src, len, 9);
 	for (r = 0; r < rounds; r++) {
 		uint8_t *p = map_anon(len);
-		struct ibv_mr *mr = ibv_reg_mr(pd, p, len, ODP);
+		struct ibv_mr *mr = ibv_reg_mr(a.pd, p, len, ODP);
 		struct unmapper u = { .addr = p, .len = len, .delay_us = (r * 13) % 200 };
 		pthread_t t;
 
@@ -508,7 +464,7 @@ static void *churner_run(void *arg)
 static bool t_implicit_dereg_churn(int rounds)
 {
 	uint8_t *base = find_hole(CHURN_SPANS * GIB), *src = map_anon(MIB);
-	struct ibv_mr *smr = ibv_reg_mr(pd, src, MIB, ACCESS);
+	struct ibv_mr *smr = ibv_reg_mr(a.pd, src, MIB, ACCESS);
 	struct churner c[2] = { { .base = base, .seed = 1 }, { .base = base, .seed = 2 } };
 	unsigned long maps = 0;
 	int r, s, i;
@@ -520,7 +476,7 @@ static bool t_implicit_dereg_churn(int rounds)
 	      "reserve: %s", strerror(errno));
 	fill(src, MIB, 10);
 	for (r = 0; r < rounds; r++) {
-		struct ibv_mr *mr = ibv_reg_mr(pd, NULL, SIZE_MAX, ODP);
+		struct ibv_mr *mr = ibv_reg_mr(a.pd, NULL, SIZE_MAX, ODP);
 		pthread_t t[2];
 
 		CHECK(mr, "implicit ibv_reg_mr: %s", strerror(errno));
@@ -583,7 +539,7 @@ static void run_case(const struct mm_case *c, int rounds)
 {
 	bool ok;
 
-	pair_reset();
+	pair_reset(&a, &b, 1);
 	ok = c->run ? c->run() : c->run_rounds(rounds);
 	if (c->rounds)
 		report(ok, "%s (%d rounds)", c->title, rounds);
@@ -598,14 +554,12 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		die("usage: odp_mm DEV [CASE[=ROUNDS]...]");
-	dev = argv[1];
-	ctx = open_device(dev);
-	pd = ibv_alloc_pd(ctx);
-	cq_a = ibv_create_cq(ctx, 64, NULL, NULL, 0);
-	cq_b = ibv_create_cq(ctx, 64, NULL, NULL, 0);
-	if (!pd || !cq_a || !cq_b)
+	side_open(&a, argv[1], 64);
+	b = a;
+	b.cq = ibv_create_cq(a.ctx, 64, NULL, NULL, 0);
+	if (!b.cq)
 		die("setup: %s", strerror(errno));
-	imr = ibv_reg_mr(pd, NULL, SIZE_MAX, ODP);
+	imr = ibv_reg_mr(a.pd, NULL, SIZE_MAX, ODP);
 	if (!imr)
 		die("implicit ibv_reg_mr: %s", strerror(errno));
 

@@ -48,7 +48,8 @@ struct pair {
 	struct ibv_qp *qp;
 };
 
-struct side {
+/* One end of the stress: a device, its ODP buffer and MR, and two QPs. */
+struct peer {
 	const char *dev;
 	struct ibv_context *ctx;
 	struct ibv_pd *pd;
@@ -59,7 +60,7 @@ struct side {
 	struct pair t, c;	/* traffic and chaos QPs */
 };
 
-static struct side sa, sb;
+static struct peer sa, sb;
 static atomic_bool stop;
 static bool implicit, shmem, hugetlb, touched;
 static int numa_nodes;
@@ -70,20 +71,12 @@ static unsigned long long t_ops[5], t_bytes, churn_ops[7], chaos_ops[7], c_ok, c
 static unsigned long long pages_migrated;
 static char t_fail[256], c_fail[256];
 
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static uint32_t rnd_range(uint64_t *s, uint32_t lo, uint32_t hi)
 {
-	return lo + (uint32_t)(rnd(s) % (hi - lo + 1));
+	return lo + (uint32_t)(xorshift64(s) % (hi - lo + 1));
 }
 
-static void side_open(struct side *s, const char *dev)
+static void peer_open(struct peer *s, const char *dev)
 {
 	s->dev = dev;
 	s->ctx = open_device(dev);
@@ -111,20 +104,13 @@ static void side_open(struct side *s, const char *dev)
 		die("ODP MR on %s: %s", dev, strerror(errno));
 }
 
-static void qp_make(struct side *s, struct pair *p)
+static void qp_make(struct peer *s, struct pair *p)
 {
-	struct ibv_qp_init_attr init = {
-		.qp_type = IBV_QPT_RC,
-		.cap = { .max_send_wr = 8, .max_recv_wr = 8, .max_send_sge = 1,
-			 .max_recv_sge = 1 },
-	};
-
 	if (!p->cq)
 		p->cq = ibv_create_cq(s->ctx, 32, NULL, NULL, 0);
-	init.send_cq = init.recv_cq = p->cq;
-	p->qp = p->cq ? ibv_create_qp(s->pd, &init) : NULL;
-	if (!p->qp || qp_to_init(p->qp))
-		die("QP on %s: %s", s->dev, strerror(errno));
+	if (!p->cq)
+		die("CQ on %s: %s", s->dev, strerror(errno));
+	p->qp = rc_qp_new(s->pd, p->cq, 8, 1);
 }
 
 /* A fresh connected pair; an error leaves the old one unusable. */
@@ -144,17 +130,8 @@ static void pair_connect(struct pair *a, struct pair *b)
 	qp_connect(b->qp, a->qp->qp_num, &sa.gid, 7);
 }
 
-static void fill(uint8_t *p, uint32_t n, uint64_t *s)
-{
-	uint64_t v = rnd(s);
-	uint32_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(v + i * 7 + (i >> 9));
-}
-
 /* Post one signalled WR (and a receive for a SEND) and wait for its completion(s). */
-static int run_wr(struct side *from, struct pair *fp, struct side *to, struct pair *tp,
+static int run_wr(struct peer *from, struct pair *fp, struct peer *to, struct pair *tp,
 		  enum ibv_wr_opcode op, uint8_t *laddr, uint8_t *raddr, uint32_t len,
 		  uint64_t add, enum ibv_wc_status *st)
 {
@@ -197,7 +174,7 @@ static void traffic(double end)
 	};
 	uint64_t s = seed * 2 + 1, *counter = (uint64_t *)sb.buf, expect = *counter;
 	uint8_t *local, *remote;
-	struct side *from, *to;
+	struct peer *from, *to;
 	enum ibv_wc_status st;
 	uint64_t orig;
 
@@ -210,7 +187,7 @@ static void traffic(double end)
 		if (op == 4) {	/* FETCH_AND_ADD on b's counter, the old value into a */
 			len = sizeof(uint64_t);
 			la = sa.buf + COUNTER_ROOM - sizeof(uint64_t);
-			orig = rnd(&s) >> 16;
+			orig = xorshift64(&s) >> 16;
 			err = run_wr(&sa, &sa.t, &sb, &sb.t, IBV_WR_ATOMIC_FETCH_AND_ADD, la,
 				     (uint8_t *)counter, len, orig, &st);
 			if (!err && st == IBV_WC_SUCCESS &&
@@ -237,7 +214,7 @@ static void traffic(double end)
 			local = la;
 			remote = rb;
 		}
-		fill(op == 1 ? remote : local, len, &s);
+		fill(op == 1 ? remote : local, len, (unsigned int)xorshift64(&s));
 		err = run_wr(from, &from->t, to, &to->t, data_ops[op], local, remote, len, 0, &st);
 		if (err || st != IBV_WC_SUCCESS) {
 			snprintf(t_fail, sizeof(t_fail), "op %u, %u bytes: %s", op, len,
@@ -331,7 +308,7 @@ static void *churn(void *arg)
 			}
 		op = order[next];
 		next = (next + 1) % kinds;
-		half = rnd(&s) & 1 ? sa.buf : sb.buf;
+		half = xorshift64(&s) & 1 ? sa.buf : sb.buf;
 
 		switch (op) {
 		case 0:		/* fork: the parent's pages become copy-on-write */
@@ -384,7 +361,7 @@ static void *chaos(void *arg)
 	(void)arg;
 	while (!atomic_load(&stop)) {
 		uint32_t op = rnd_range(&s, 0, shmem ? 6 : 5), len = rnd_range(&s, 1, 256) * PAGE;
-		struct side *side = rnd(&s) & 1 ? &sa : &sb;
+		struct peer *side = xorshift64(&s) & 1 ? &sa : &sb;
 		uint8_t *base = side->buf + HALF;
 		uint8_t *p = base + rnd_range(&s, 0, HALF / PAGE - len / PAGE) * PAGE;
 		void *tmp;
@@ -497,8 +474,8 @@ int main(int argc, char **argv)
 	hugetlb = argc == 7 && !strcmp(argv[6], "hugetlb");
 	touched = argc == 7 && !strcmp(argv[6], "touched");
 	numa_nodes = count_numa_nodes();
-	side_open(&sa, argv[1]);
-	side_open(&sb, argv[2]);
+	peer_open(&sa, argv[1]);
+	peer_open(&sb, argv[2]);
 	pair_connect(&sa.t, &sb.t);
 	pair_connect(&sa.c, &sb.c);
 	printf("# %s: seed %llu, %u s, %s MRs, %s memory, %d NUMA node(s)\n", label, seed, secs,
@@ -545,7 +522,7 @@ int main(int argc, char **argv)
 	/* Afterwards the device serves a large transfer as before. */
 	pair_connect(&sa.t, &sb.t);
 	s = seed;
-	fill(sa.buf + 5, HALF - 64, &s);
+	fill(sa.buf + 5, HALF - 64, (unsigned int)xorshift64(&s));
 	err = run_wr(&sa, &sa.t, &sb, &sb.t, IBV_WR_RDMA_WRITE, sa.buf + 5, sb.buf + 4093,
 		     HALF - 4096 - 64, 0, &st);
 	report(!err && st == IBV_WC_SUCCESS && !memcmp(sa.buf + 5, sb.buf + 4093, HALF - 4096 - 64),

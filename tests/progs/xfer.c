@@ -20,36 +20,16 @@
 #define BUF_OFF		4093		/* unaligned, so transfers cross pages */
 #define GRH_SIZE	40
 
-struct side {
-	struct ibv_context *ctx;
-	struct ibv_pd *pd;
-	struct ibv_cq *cq;
-	struct ibv_qp *qp;
-	struct ibv_mr *mr;
-	uint8_t *buf;		/* BUF_SIZE + BUF_OFF bytes registered */
-	union ibv_gid gid;
-	struct ibv_ah *ah;	/* UD: towards the other side */
-};
-
-static void fill(uint8_t *p, size_t n, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 9));
-}
-
 /* BUF_SIZE + BUF_OFF bytes on THP, starting half a huge page before a huge page's end. */
 static uint8_t *thp_buffer(void)
 {
 	return map_huge_aligned(BUF_SIZE + BUF_OFF + THP_SIZE, MADV_HUGEPAGE) + THP_SIZE / 2;
 }
 
+/* A side with BUF_SIZE + BUF_OFF bytes registered for everything (@thp: on THP). */
 static void side_init(struct side *s, const char *dev, bool thp)
 {
-	s->ctx = open_device(dev);
-	s->pd = ibv_alloc_pd(s->ctx);
-	s->cq = ibv_create_cq(s->ctx, 256, NULL, NULL, 0);
+	side_open(s, dev, 256);
 	if (thp)
 		s->buf = thp_buffer();
 	else if (posix_memalign((void **)&s->buf, 4096, BUF_SIZE + BUF_OFF))
@@ -58,10 +38,8 @@ static void side_init(struct side *s, const char *dev, bool thp)
 			   IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
 			   IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC |
 			   IBV_ACCESS_MW_BIND | IBV_ACCESS_FLUSH_GLOBAL);
-	if (!s->pd || !s->cq || !s->mr)
-		die("setting up %s: %s", dev, strerror(errno));
-	if (ibv_query_gid(s->ctx, 1, GID_INDEX, &s->gid))
-		die("ibv_query_gid");
+	if (!s->mr)
+		die("ibv_reg_mr on %s: %s", dev, strerror(errno));
 }
 
 /* RC QPs take every operation hodp has through the ibv_wr_*() API as well. */
@@ -112,23 +90,6 @@ static void pair_setup(struct side *a, struct side *b, enum ibv_qp_type type, ui
 	qp_create(b, type);
 	side_connect(a, b, type, rnr_retry);
 	side_connect(b, a, type, rnr_retry);
-}
-
-static void pair_teardown(struct side *a, struct side *b)
-{
-	struct side *s[2] = { a, b };
-	struct ibv_wc wc;
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if (s[i]->ah)
-			ibv_destroy_ah(s[i]->ah);
-		s[i]->ah = NULL;
-		if (ibv_destroy_qp(s[i]->qp))
-			die("ibv_destroy_qp: %s", strerror(errno));
-		while (ibv_poll_cq(s[i]->cq, 1, &wc) > 0)
-			;
-	}
 }
 
 static int post_recv(struct side *s, uint64_t wr_id, struct ibv_sge *sge, int n)
@@ -579,7 +540,7 @@ int main(int argc, char **argv)
 	       "%s rc write then flush (range)", path);
 	report(t_flush(&a, &b, IBV_FLUSH_GLOBAL, IBV_FLUSH_MR, IBV_WC_SUCCESS),
 	       "%s rc write then flush (whole MR)", path);
-	pair_teardown(&a, &b);
+	pair_destroy(&a, &b);
 
 	/*
 	 * Under packet loss only RC promises delivery, and an error NAK that is
@@ -591,37 +552,37 @@ int main(int argc, char **argv)
 
 	pair_setup(&a, &b, IBV_QPT_RC, 7);
 	report(t_bad_lkey(&a, &b), "%s rc bad lkey: local protection error, then flush", path);
-	pair_teardown(&a, &b);
+	pair_destroy(&a, &b);
 
 	pair_setup(&a, &b, IBV_QPT_RC, 7);
 	report(t_bad_rkey(&a, &b), "%s rc write beyond the rkey's range: remote access error",
 	       path);
-	pair_teardown(&a, &b);
+	pair_destroy(&a, &b);
 	pair_setup(&a, &b, IBV_QPT_RC, 7);
 	report(t_short_recv(&a, &b), "%s rc receive buffer too small: length errors", path);
-	pair_teardown(&a, &b);
+	pair_destroy(&a, &b);
 	pair_setup(&a, &b, IBV_QPT_RC, 1);
 	report(t_rnr(&a), "%s rc no receive, rnr_retry 1: RNR retry exceeded", path);
-	pair_teardown(&a, &b);
+	pair_destroy(&a, &b);
 	pair_setup(&a, &b, IBV_QPT_RC, 7);
 	report(t_flush(&a, &b, IBV_FLUSH_PERSISTENT, IBV_FLUSH_RANGE, IBV_WC_REM_ACCESS_ERR),
 	       "%s rc flush to persistence the MR does not allow: remote access error", path);
-	pair_teardown(&a, &b);
+	pair_destroy(&a, &b);
 
 	/* Memory windows; each case ends with a refused access, so a fresh pair. */
 	pair_setup(&a, &b, IBV_QPT_RC, 7);
 	report(t_mw_type2(&a, &b, false), "%s mw type 2: write, read, local invalidate", path);
-	pair_teardown(&a, &b);
+	pair_destroy(&a, &b);
 	pair_setup(&a, &b, IBV_QPT_RC, 7);
 	report(t_mw_type2(&a, &b, true), "%s mw type 2: write, read, send with invalidate",
 	       path);
-	pair_teardown(&a, &b);
+	pair_destroy(&a, &b);
 	pair_setup(&a, &b, IBV_QPT_RC, 7);
 	report(t_mw_bounds(&a, &b), "%s mw type 2: write across the window's end refused", path);
-	pair_teardown(&a, &b);
+	pair_destroy(&a, &b);
 	pair_setup(&a, &b, IBV_QPT_RC, 7);
 	report(t_mw_type1(&a, &b), "%s mw type 1: read through it, write refused", path);
-	pair_teardown(&a, &b);
+	pair_destroy(&a, &b);
 
 	pair_setup(&a, &b, IBV_QPT_UC, 0);
 	for (i = 0; i < NSIZES; i++) {
@@ -630,13 +591,13 @@ int main(int argc, char **argv)
 		report(t_write(&a, &b, sizes[i], false), "%s uc write %u", path, sizes[i]);
 	}
 	report(t_write(&a, &b, 9000, true), "%s uc write+imm", path);
-	pair_teardown(&a, &b);
+	pair_destroy(&a, &b);
 
 	pair_setup(&a, &b, IBV_QPT_UD, 0);
 	report(t_send(&a, &b, 1, false, false, 1, true), "%s ud send 1", path);
 	report(t_send(&a, &b, 1024, true, false, 2, true), "%s ud send 1024+imm, 2 SGEs", path);
 	report(t_send(&a, &b, 100, false, true, 1, true), "%s ud inline send", path);
-	pair_teardown(&a, &b);
+	pair_destroy(&a, &b);
 
 out:
 	printf("# %d tests, %d failed\n", tap_tests, tap_failures);
