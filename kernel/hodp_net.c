@@ -139,6 +139,34 @@ struct sk_buff *hodp_pkt_alloc(struct hodp_qp *qp, unsigned int hdr_len, u32 pay
 	return skb;
 }
 
+struct sk_buff *hodp_pkt_build(struct hodp_qp *qp, struct hodp_pkt_build *b)
+{
+	bool refs_ok = true;
+	struct sk_buff *skb;
+	int err;
+
+	for (;;) {
+		b->shape(b);
+		b->by_ref = b->by_ref && refs_ok && b->peer && b->paylen >= HODP_PKT_REF_MIN;
+		skb = hodp_pkt_alloc(qp, b->hdr_len, b->by_ref ? 0 : b->paylen);
+		if (!skb && b->npkts > 1) {
+			b->npkts = 1;	/* no memory for a train: one packet will do */
+			continue;
+		}
+		if (!skb)
+			return NULL;
+		hodp_pkt(skb)->npkts = b->npkts;
+		err = b->fill(b, skb, b->by_ref ? HODP_XFER_SKB(skb, 0) :
+				      HODP_XFER_BUF(skb->data + b->hdr_len));
+		if (!err)
+			return skb;
+		kfree_skb(skb);
+		if (err != -ENOSPC || !b->by_ref)
+			return ERR_PTR(err);
+		refs_ok = false;
+	}
+}
+
 static int hodp_pkt_add_ref(struct sk_buff *skb, void *va, u32 len)
 {
 	struct skb_shared_info *shinfo = skb_shinfo(skb);

@@ -121,18 +121,32 @@ bool hodp_pkt_from(struct sk_buff *skb, const struct hodp_av *av);
 int hodp_pkt_xmit(struct hodp_qp *qp, const struct hodp_av *av, struct sk_buff *skb,
 		  struct hodp_dev *peer);
 /*
- * Filling @skb's payload failed with @err: @skb is freed.  True when it is
- * to be built again with the payload copied (-ENOSPC: the pages could not
- * be referenced), *@refs_ok then cleared.
+ * A packet, or a train of them to a peer on this host, as
+ * hodp_pkt_build() makes it for the requester and the READ responder.
  */
-static inline bool hodp_pkt_fill_failed(struct sk_buff *skb, int err, bool *refs_ok)
-{
-	kfree_skb(skb);
-	if (err != -ENOSPC)
-		return false;
-	*refs_ok = false;
-	return true;
-}
+struct hodp_pkt_build {
+	struct hodp_dev *peer;		/* the destination on this host, or NULL */
+	u32 npkts;			/* packets wanted (a train); then built */
+	/*
+	 * Set @hdr_len and @paylen for @npkts packets, and @by_ref if the
+	 * payload may go by reference.
+	 */
+	void (*shape)(struct hodp_pkt_build *b);
+	/* Write the headers and, through @x, the payload: 0 or an errno. */
+	int (*fill)(struct hodp_pkt_build *b, struct sk_buff *skb, struct hodp_xfer *x);
+	unsigned int hdr_len;
+	u32 paylen;
+	bool by_ref;
+};
+
+/*
+ * Allocate and fill the packet @b describes.  A train that finds no memory
+ * becomes one packet; a payload whose pages cannot be referenced (-ENOSPC)
+ * is copied; a payload under HODP_PKT_REF_MIN, or to a device across a
+ * wire, is always copied.  NULL when there is no memory for one packet
+ * (try again later), ERR_PTR() of @fill's error.
+ */
+struct sk_buff *hodp_pkt_build(struct hodp_qp *qp, struct hodp_pkt_build *b);
 
 /* Packets of a train carrying the next @left bytes of a message (at least 1). */
 u32 hodp_pkt_train_len(struct hodp_qp *qp, u32 left);

@@ -87,13 +87,55 @@ static void hodp_qp_unpublish(struct hodp_qp *qp)
 	hodp_engine_stop_qp(qp);
 }
 
+/*
+ * The SQ and (without an SRQ) the RQ, at least one slot each so that the
+ * rings always exist, and what their strides leave room for.  On failure
+ * the caller cleans up both.
+ */
+static int hodp_qp_init_rings(struct hodp_qp *qp, struct ib_qp_cap *cap,
+			      struct ib_ucontext *uctx, struct hodp_create_qp_resp *resp)
+{
+	int err;
+
+	qp->max_send_sge = max_t(u32, cap->max_send_sge, 1);
+	qp->max_inline = cap->max_inline_data;
+	err = hodp_queue_init(&qp->sq, max_t(u32, cap->max_send_wr, 1),
+			      hodp_send_wqe_size(qp->max_send_sge, qp->max_inline), uctx,
+			      &resp->sq);
+	if (err)
+		return err;
+	qp->max_send_sge = (qp->sq.stride - sizeof(struct hodp_send_wqe)) /
+			   sizeof(struct hodp_sge);
+	qp->max_send_sge = min_t(u32, qp->max_send_sge, HODP_MAX_SGE);
+	qp->max_inline = min_t(u32, qp->sq.stride - sizeof(struct hodp_send_wqe),
+			       HODP_MAX_INLINE);
+	cap->max_send_wr = qp->sq.num_entries;
+	cap->max_send_sge = qp->max_send_sge;
+	cap->max_inline_data = qp->max_inline;
+
+	if (qp->srq) {
+		qp->max_recv_sge = qp->srq->max_sge;
+		return 0;
+	}
+	qp->max_recv_sge = max_t(u32, cap->max_recv_sge, 1);
+	err = hodp_queue_init(&qp->rq, max_t(u32, cap->max_recv_wr, 1),
+			      hodp_recv_wqe_size(qp->max_recv_sge), uctx, &resp->rq);
+	if (err)
+		return err;
+	qp->max_recv_sge = min_t(u32, HODP_MAX_SGE,
+				 (qp->rq.stride - sizeof(struct hodp_recv_wqe)) /
+				 sizeof(struct hodp_sge));
+	cap->max_recv_wr = qp->rq.num_entries;
+	cap->max_recv_sge = qp->max_recv_sge;
+	return 0;
+}
+
 int hodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init, struct ib_udata *udata)
 {
 	struct hodp_dev *hdev = to_hdev(ibqp->device);
 	struct ib_ucontext *uctx = hodp_udata_ucontext(udata);
 	struct hodp_qp *qp = to_hqp(ibqp);
 	struct hodp_create_qp_resp resp = {};
-	struct ib_qp_cap *cap = &init->cap;
 	int err;
 
 	err = hodp_qp_check_init(hdev, init);
@@ -122,50 +164,18 @@ int hodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init, struct ib_u
 	init_completion(&qp->released);
 	hodp_engine_init_qp(qp);
 
-	/* At least one slot each, so the rings always exist. */
-	qp->max_send_sge = max_t(u32, cap->max_send_sge, 1);
-	qp->max_inline = cap->max_inline_data;
-	err = hodp_queue_init(&qp->sq, max_t(u32, cap->max_send_wr, 1),
-			      hodp_send_wqe_size(qp->max_send_sge, qp->max_inline), uctx,
-			      &resp.sq);
+	err = hodp_qp_init_rings(qp, &init->cap, uctx, &resp);
 	if (err)
-		goto err_count;
-	/* Whatever the stride leaves room for is usable. */
-	qp->max_send_sge = (qp->sq.stride - sizeof(struct hodp_send_wqe)) /
-			   sizeof(struct hodp_sge);
-	qp->max_send_sge = min_t(u32, qp->max_send_sge, HODP_MAX_SGE);
-	qp->max_inline = min_t(u32, qp->sq.stride - sizeof(struct hodp_send_wqe),
-			       HODP_MAX_INLINE);
-
-	if (!qp->srq) {
-		qp->max_recv_sge = max_t(u32, cap->max_recv_sge, 1);
-		err = hodp_queue_init(&qp->rq, max_t(u32, cap->max_recv_wr, 1),
-				      hodp_recv_wqe_size(qp->max_recv_sge), uctx, &resp.rq);
-		if (err)
-			goto err_sq;
-		qp->max_recv_sge = min_t(u32, HODP_MAX_SGE,
-					 (qp->rq.stride - sizeof(struct hodp_recv_wqe)) /
-					 sizeof(struct hodp_sge));
-	} else {
-		qp->max_recv_sge = qp->srq->max_sge;
-	}
+		goto err_rings;
 
 	err = hodp_engine_alloc_qp(qp);
 	if (err)
-		goto err_rq;
+		goto err_rings;
 
 	err = hodp_qp_alloc_qpn(hdev, qp, init->qp_type);
 	if (err)
 		goto err_engine;
 	hodp_cq_attach_qp(qp);
-
-	cap->max_send_wr = qp->sq.num_entries;
-	cap->max_send_sge = qp->max_send_sge;
-	cap->max_inline_data = qp->max_inline;
-	if (!qp->srq) {
-		cap->max_recv_wr = qp->rq.num_entries;
-		cap->max_recv_sge = qp->max_recv_sge;
-	}
 
 	if (udata) {
 		resp.max_inline_data = qp->max_inline;
@@ -180,9 +190,8 @@ err_qpn:
 	hodp_cq_detach_qp(qp);
 err_engine:
 	hodp_engine_free_qp(qp);
-err_rq:
+err_rings:
 	hodp_queue_cleanup(&qp->rq);
-err_sq:
 	hodp_queue_cleanup(&qp->sq);
 err_count:
 	atomic_dec(&hdev->num_qp);
@@ -221,6 +230,45 @@ static int hodp_qp_check_attr(struct hodp_qp *qp, struct ib_qp_attr *attr, int m
 			   attr->cap.max_recv_sge > qp->max_recv_sge))))
 		return -EINVAL;	/* rings are not resized */
 	return 0;
+}
+
+/* Take the attributes @mask names, checked already; the state is the caller's. */
+static void hodp_qp_set_attr(struct hodp_qp *qp, struct ib_qp_attr *attr, int mask)
+{
+	if (mask & IB_QP_PKEY_INDEX)
+		qp->pkey_index = attr->pkey_index;
+	if (mask & IB_QP_QKEY)
+		qp->qkey = attr->qkey;
+	/* Only the remote-access bits mean anything for a QP; the rest are ignored. */
+	if (mask & IB_QP_ACCESS_FLAGS)
+		qp->access_flags = attr->qp_access_flags &
+				   (IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_READ |
+				    IB_ACCESS_REMOTE_ATOMIC | IB_ACCESS_FLUSH_GLOBAL |
+				    IB_ACCESS_FLUSH_PERSISTENT);
+	if (mask & IB_QP_PATH_MTU) {
+		enum ib_mtu port_mtu = hodp_netdev_mtu(qp->hdev->ndev);
+
+		qp->path_mtu = attr->path_mtu;
+		qp->mtu = ib_mtu_enum_to_int(min(attr->path_mtu, port_mtu));
+	}
+	if (mask & IB_QP_TIMEOUT)
+		qp->timeout = attr->timeout;
+	if (mask & IB_QP_RETRY_CNT)
+		qp->retry_cnt = attr->retry_cnt;
+	if (mask & IB_QP_RNR_RETRY)
+		qp->rnr_retry = attr->rnr_retry;
+	if (mask & IB_QP_MIN_RNR_TIMER)
+		qp->min_rnr_timer = attr->min_rnr_timer;
+	if (mask & IB_QP_RQ_PSN)
+		qp->rq_psn = attr->rq_psn & HODP_PSN_MASK;
+	if (mask & IB_QP_SQ_PSN)
+		qp->sq_psn = attr->sq_psn & HODP_PSN_MASK;
+	if (mask & IB_QP_MAX_QP_RD_ATOMIC)
+		qp->max_rd_atomic = attr->max_rd_atomic;
+	if (mask & IB_QP_MAX_DEST_RD_ATOMIC)
+		qp->max_dest_rd_atomic = attr->max_dest_rd_atomic;
+	if (mask & IB_QP_DEST_QPN)
+		qp->dest_qpn = attr->dest_qp_num;
 }
 
 int hodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
@@ -273,40 +321,7 @@ int hodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 			goto out;
 	}
 
-	if (mask & IB_QP_PKEY_INDEX)
-		qp->pkey_index = attr->pkey_index;
-	if (mask & IB_QP_QKEY)
-		qp->qkey = attr->qkey;
-	/* Only the remote-access bits mean anything for a QP; the rest are ignored. */
-	if (mask & IB_QP_ACCESS_FLAGS)
-		qp->access_flags = attr->qp_access_flags &
-				   (IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_READ |
-				    IB_ACCESS_REMOTE_ATOMIC | IB_ACCESS_FLUSH_GLOBAL |
-				    IB_ACCESS_FLUSH_PERSISTENT);
-	if (mask & IB_QP_PATH_MTU) {
-		enum ib_mtu port_mtu = hodp_netdev_mtu(qp->hdev->ndev);
-
-		qp->path_mtu = attr->path_mtu;
-		qp->mtu = ib_mtu_enum_to_int(min(attr->path_mtu, port_mtu));
-	}
-	if (mask & IB_QP_TIMEOUT)
-		qp->timeout = attr->timeout;
-	if (mask & IB_QP_RETRY_CNT)
-		qp->retry_cnt = attr->retry_cnt;
-	if (mask & IB_QP_RNR_RETRY)
-		qp->rnr_retry = attr->rnr_retry;
-	if (mask & IB_QP_MIN_RNR_TIMER)
-		qp->min_rnr_timer = attr->min_rnr_timer;
-	if (mask & IB_QP_RQ_PSN)
-		qp->rq_psn = attr->rq_psn & HODP_PSN_MASK;
-	if (mask & IB_QP_SQ_PSN)
-		qp->sq_psn = attr->sq_psn & HODP_PSN_MASK;
-	if (mask & IB_QP_MAX_QP_RD_ATOMIC)
-		qp->max_rd_atomic = attr->max_rd_atomic;
-	if (mask & IB_QP_MAX_DEST_RD_ATOMIC)
-		qp->max_dest_rd_atomic = attr->max_dest_rd_atomic;
-	if (mask & IB_QP_DEST_QPN)
-		qp->dest_qpn = attr->dest_qp_num;
+	hodp_qp_set_attr(qp, attr, mask);
 
 	/* Datagrams have no path MTU attribute: they may be as large as the port allows. */
 	if ((mask & IB_QP_STATE) && next == IB_QPS_RTR &&

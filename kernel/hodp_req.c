@@ -283,9 +283,9 @@ static u8 hodp_req_single_op(u32 wr_opcode)
 	}
 }
 
-/* Fill the extension headers @op carries after the BTH at @p; returns where they end. */
-static void *hodp_req_ext_hdrs(struct hodp_qp *qp, struct hodp_send_wqe *wqe, u8 op, u32 offset,
-			       u32 length, void *p)
+/* Fill the extension headers @op carries after the BTH, at @p. */
+static void hodp_req_ext_hdrs(struct hodp_qp *qp, struct hodp_send_wqe *wqe, u8 op, u32 offset,
+			      u32 length, void *p)
 {
 	u16 flags = hodp_op_flags[op];
 
@@ -330,16 +330,15 @@ static void *hodp_req_ext_hdrs(struct hodp_qp *qp, struct hodp_send_wqe *wqe, u8
 		((struct hodp_ieth *)p)->rkey = cpu_to_be32(wqe->imm_data);
 		p += sizeof(struct hodp_ieth);
 	}
-	return p;
 }
 
 /*
  * The BTH and extension headers of the packet (or train of @npkts) at
- * qp->req_offset of WQE sq_next; returns where the payload goes.
+ * qp->req_offset of WQE sq_next.
  */
-static void *hodp_req_headers(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
-			      struct hodp_send_progress *sw, struct sk_buff *skb, u8 op,
-			      u32 dest_qpn, u32 npkts, u32 paylen, bool last)
+static void hodp_req_headers(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
+			     struct hodp_send_progress *sw, struct sk_buff *skb, u8 op,
+			     u32 dest_qpn, u32 npkts, u32 paylen, bool last)
 {
 	u32 rel = hodp_psn_diff(qp->req_psn, sw->first_psn);
 	struct hodp_bth *bth = (struct hodp_bth *)skb->data;
@@ -352,28 +351,62 @@ static void *hodp_req_headers(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
 	hodp_bth_init(bth, transport | op, ((-paylen & 3) << HODP_BTH_PAD_SHIFT) |
 		      (last && (wqe->send_flags & IB_SEND_SOLICITED) ? HODP_BTH_SE : 0),
 		      dest_qpn, qp->req_psn | (ackreq ? HODP_BTH_ACKREQ : 0));
-	return hodp_req_ext_hdrs(qp, wqe, op, qp->req_offset, sw->length, bth + 1);
+	hodp_req_ext_hdrs(qp, wqe, op, qp->req_offset, sw->length, bth + 1);
+}
+
+/* The packet (or train) of WQE sq_next that hodp_req_send_one() builds. */
+struct hodp_req_pkt {
+	struct hodp_pkt_build b;
+	struct hodp_qp *qp;
+	struct hodp_send_wqe *wqe;
+	struct hodp_send_progress *sw;
+	u32 dest_qpn;
+	u8 op;			/* a single-packet request's; else set by the shape */
+	bool single;
+	bool last;
+	struct hodp_miss miss;	/* where the payload's copy missed a page */
+};
+
+static void hodp_req_shape(struct hodp_pkt_build *b)
+{
+	struct hodp_req_pkt *rp = container_of(b, struct hodp_req_pkt, b);
+	struct hodp_qp *qp = rp->qp;
+	u32 offset = qp->req_offset;
+
+	if (!rp->single) {
+		b->paylen = min(rp->sw->length - offset, b->npkts * qp->mtu);
+		rp->last = offset + b->paylen == rp->sw->length;
+		rp->op = hodp_req_op(rp->wqe->opcode, offset == 0, rp->last);
+	}
+	b->hdr_len = sizeof(struct hodp_bth) + hodp_ext_hdr_len(hodp_op_flags[rp->op]) +
+		     (hodp_transport(qp) == HODP_TRANSPORT_UD ? sizeof(struct hodp_deth) : 0);
+	b->by_ref = rp->op != HODP_ATOMIC_WRITE && !(rp->wqe->send_flags & IB_SEND_INLINE);
 }
 
 /*
- * The payload of the packet: inline data, the ATOMIC WRITE's value, or the
- * SGEs' bytes at @offset, copied to @p or referenced by @skb's fragments.
+ * The headers, then the payload: inline data or the ATOMIC WRITE's value
+ * (never by reference), or the SGEs' bytes at qp->req_offset.
  */
-static int hodp_req_payload(struct hodp_qp *qp, struct hodp_send_wqe *wqe, u8 op,
-			    struct sk_buff *skb, void *p, bool by_ref, u32 offset, u32 paylen,
-			    struct hodp_miss *miss)
+static int hodp_req_fill(struct hodp_pkt_build *b, struct sk_buff *skb, struct hodp_xfer *x)
 {
-	if (op == HODP_ATOMIC_WRITE) {
-		memcpy(p, &wqe->wr.atomic_write.value, paylen);
+	struct hodp_req_pkt *rp = container_of(b, struct hodp_req_pkt, b);
+	struct hodp_send_wqe *wqe = rp->wqe;
+	struct hodp_qp *qp = rp->qp;
+
+	hodp_req_headers(qp, wqe, rp->sw, skb, rp->op, rp->dest_qpn, b->npkts, b->paylen,
+			 rp->last);
+	if (!b->paylen)
+		return 0;
+	if (rp->op == HODP_ATOMIC_WRITE) {
+		memcpy(x->buf, &wqe->wr.atomic_write.value, b->paylen);
 		return 0;
 	}
 	if (wqe->send_flags & IB_SEND_INLINE) {
-		memcpy(p, (void *)wqe->sge + offset, paylen);
+		memcpy(x->buf, (void *)wqe->sge + qp->req_offset, b->paylen);
 		return 0;
 	}
-	return hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, offset,
-			     by_ref ? HODP_XFER_SKB(skb, 0) : HODP_XFER_BUF(p),
-			     paylen, paylen, HODP_FROM_MR, miss);
+	return hodp_sge_copy(qp->hdev, qp->ibqp.pd, wqe->sge, wqe->num_sge, qp->req_offset, x,
+			     b->paylen, b->paylen, HODP_FROM_MR, &rp->miss);
 }
 
 /* @npkts packets (@paylen bytes) of WQE sq_next went out: move past them. */
@@ -403,23 +436,20 @@ static void hodp_req_sent(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
  */
 static bool hodp_req_send_one(struct hodp_qp *qp)
 {
-	struct hodp_send_wqe *wqe = hodp_sq_wqe(qp, qp->sq_next);
-	struct hodp_send_progress *sw = hodp_sq_state(qp, qp->sq_next);
-	u8 transport = hodp_transport(qp);
-	u32 offset = qp->req_offset, paylen = 0;
+	struct hodp_req_pkt rp = {
+		.b = { .npkts = 1, .shape = hodp_req_shape, .fill = hodp_req_fill },
+		.qp = qp,
+		.wqe = hodp_sq_wqe(qp, qp->sq_next),
+		.sw = hodp_sq_state(qp, qp->sq_next),
+		.dest_qpn = qp->dest_qpn,
+		.last = true,
+	};
 	struct hodp_av ud_av, *av = &qp->av;
-	bool first = true, last = true, single, by_ref, refs_ok = true;
-	u32 npkts = 1, train = 0, window;
-	u32 dest_qpn = qp->dest_qpn;
-	struct hodp_dev *peer = NULL;
-	struct hodp_miss miss;
+	u32 train = 0, window;
 	struct sk_buff *skb;
 	bool sent = false;
-	void *p;
-	u8 op;
-	int err;
 
-	switch (hodp_req_admit(qp, wqe, sw)) {
+	switch (hodp_req_admit(qp, rp.wqe, rp.sw)) {
 	case HODP_REQ_NEXT:
 		return true;
 	case HODP_REQ_STOP:
@@ -429,70 +459,50 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 	}
 	/* A connected QP's peer is fixed: found once, it serves the train and the send. */
 	if (hodp_qp_connected(qp))
-		peer = hodp_pkt_peer(qp, av);
-	if (peer)
-		train = hodp_pkt_train_len(qp, sw->length - offset);
+		rp.b.peer = hodp_pkt_peer(qp, av);
+	if (rp.b.peer)
+		train = hodp_pkt_train_len(qp, rp.sw->length - qp->req_offset);
 	window = hodp_req_window(train);
 	if (qp->ibqp.qp_type == IB_QPT_RC && hodp_psn_diff(qp->req_psn, qp->acked_psn) >= window)
 		goto out;
-	if (transport == HODP_TRANSPORT_UD) {
-		if (!hodp_ah_lookup(qp->hdev, wqe->wr.ud.ah_num, qp->ibqp.pd, &ud_av)) {
-			hodp_req_complete_error(qp, sw, IB_WC_LOC_QP_OP_ERR);
+	if (hodp_transport(qp) == HODP_TRANSPORT_UD) {
+		if (!hodp_ah_lookup(qp->hdev, rp.wqe->wr.ud.ah_num, qp->ibqp.pd, &ud_av)) {
+			hodp_req_complete_error(qp, rp.sw, IB_WC_LOC_QP_OP_ERR);
 			goto out;
 		}
 		av = &ud_av;
-		dest_qpn = wqe->wr.ud.remote_qpn;
+		rp.dest_qpn = rp.wqe->wr.ud.remote_qpn;
 	}
 
 	/* READ requests and atomics are single packets. */
-	op = hodp_req_single_op(wqe->opcode);
-	single = op != 0;
-	if (op == HODP_ATOMIC_WRITE)
-		paylen = sizeof(u64);
+	rp.op = hodp_req_single_op(rp.wqe->opcode);
+	rp.single = rp.op != 0;
+	if (rp.op == HODP_ATOMIC_WRITE)
+		rp.b.paylen = sizeof(u64);
 	/* A train fills what the window has left: room for one at least. */
-	if (!single && train)
-		npkts = qp->ibqp.qp_type != IB_QPT_RC ? train :
+	if (!rp.single && train)
+		rp.b.npkts = qp->ibqp.qp_type != IB_QPT_RC ? train :
 			min_t(u32, train, window - hodp_psn_diff(qp->req_psn, qp->acked_psn));
-again:
-	if (!single) {
-		paylen = min(sw->length - offset, npkts * qp->mtu);
-		first = offset == 0;
-		last = offset + paylen == sw->length;
-		op = hodp_req_op(wqe->opcode, first, last);
-	}
-	by_ref = refs_ok && peer && paylen >= HODP_PKT_REF_MIN && op != HODP_ATOMIC_WRITE &&
-		 !(wqe->send_flags & IB_SEND_INLINE);
-	skb = hodp_pkt_alloc(qp, sizeof(struct hodp_bth) + hodp_ext_hdr_len(hodp_op_flags[op]) +
-			     (transport == HODP_TRANSPORT_UD ? sizeof(struct hodp_deth) : 0),
-			     by_ref ? 0 : paylen);
-	if (!skb && npkts > 1) {
-		npkts = 1;	/* no memory for a train: one packet will do */
-		goto again;
-	}
+	skb = hodp_pkt_build(qp, &rp.b);
 	if (!skb)
-		goto out;	/* try again on the next run */
-	hodp_pkt(skb)->npkts = npkts;
-
-	p = hodp_req_headers(qp, wqe, sw, skb, op, dest_qpn, npkts, paylen, last);
-	err = paylen ? hodp_req_payload(qp, wqe, op, skb, p, by_ref, offset, paylen, &miss) : 0;
-	if (err) {
-		if (hodp_pkt_fill_failed(skb, err, &refs_ok))
-			goto again;
+		goto out;	/* no memory: try again on the next run */
+	if (IS_ERR(skb)) {
 		/* Parked: this packet is built again once the pages are in. */
-		if (!(err == -EAGAIN && hodp_qp_park(qp, &qp->req_wait, &miss) == -EAGAIN))
-			hodp_req_complete_error(qp, sw, IB_WC_LOC_PROT_ERR);
+		if (!(PTR_ERR(skb) == -EAGAIN &&
+		      hodp_qp_park(qp, &qp->req_wait, &rp.miss) == -EAGAIN))
+			hodp_req_complete_error(qp, rp.sw, IB_WC_LOC_PROT_ERR);
 		goto out;
 	}
 
 	if (hodp_qp_connected(qp))
-		hodp_pkt_xmit(qp, av, skb, peer);
+		hodp_pkt_xmit(qp, av, skb, rp.b.peer);
 	else
 		hodp_pkt_send(qp, av, skb);
-	hodp_req_sent(qp, wqe, sw, npkts, paylen, last);
+	hodp_req_sent(qp, rp.wqe, rp.sw, rp.b.npkts, rp.b.paylen, rp.last);
 	sent = true;
 out:
-	if (peer)
-		ib_device_put(&peer->ib_dev);
+	if (rp.b.peer)
+		ib_device_put(&rp.b.peer->ib_dev);
 	return sent;
 }
 

@@ -255,93 +255,103 @@ out:
 	return res;
 }
 
-/* Send the next response packet (or train) of the READ being answered. */
-static bool hodp_resp_read_step(struct hodp_qp *qp)
-{
-	struct hodp_rd_res *res = qp->read_active;
-	u32 left = res->length - qp->read_offset;
-	struct hodp_dev *peer;
-	struct hodp_mr *mr = NULL;
-	struct hodp_miss miss;
-	struct hodp_xfer *x;
-	struct hodp_bth *bth;
-	struct sk_buff *skb;
-	unsigned int hdr_len;
-	bool first, last, by_ref, refs_ok = true, sent = false;
-	u32 npkts, paylen;
-	int err;
+/* A response packet (or train) of the READ being answered. */
+struct hodp_read_pkt {
+	struct hodp_pkt_build b;
+	struct hodp_qp *qp;
+	u32 left;		/* bytes of the READ not sent yet */
+	bool last;
 	u8 op;
+	struct hodp_miss miss;	/* where the copy missed a page */
+};
 
-	peer = hodp_pkt_peer(qp, &qp->av);
-	npkts = peer ? hodp_pkt_train_len(qp, left) : 1;
-again:
-	paylen = min(left, npkts * qp->mtu);
-	first = qp->read_offset == 0;
-	last = paylen == left;
-	if (first && last)
-		op = HODP_READ_RESPONSE_ONLY;
+static void hodp_read_shape(struct hodp_pkt_build *b)
+{
+	struct hodp_read_pkt *rp = container_of(b, struct hodp_read_pkt, b);
+	bool first = rp->qp->read_offset == 0;
+
+	b->paylen = min(rp->left, b->npkts * rp->qp->mtu);
+	rp->last = b->paylen == rp->left;
+	if (first && rp->last)
+		rp->op = HODP_READ_RESPONSE_ONLY;
 	else if (first)
-		op = HODP_READ_RESPONSE_FIRST;
-	else if (last)
-		op = HODP_READ_RESPONSE_LAST;
+		rp->op = HODP_READ_RESPONSE_FIRST;
+	else if (rp->last)
+		rp->op = HODP_READ_RESPONSE_LAST;
 	else
-		op = HODP_READ_RESPONSE_MIDDLE;
+		rp->op = HODP_READ_RESPONSE_MIDDLE;
+	b->hdr_len = sizeof(struct hodp_bth) + hodp_ext_hdr_len(hodp_op_flags[rp->op]);
+	b->by_ref = true;
+}
 
-	hdr_len = sizeof(*bth) + hodp_ext_hdr_len(hodp_op_flags[op]);
-	by_ref = refs_ok && peer && paylen >= HODP_PKT_REF_MIN;
-	skb = hodp_pkt_alloc(qp, hdr_len, by_ref ? 0 : paylen);
-	if (!skb && npkts > 1) {
-		npkts = 1;	/* no memory for a train: one packet will do */
-		goto again;
-	}
-	if (!skb)
-		goto out;
-	hodp_pkt(skb)->npkts = npkts;
-	if (paylen) {
-		mr = hodp_rkey_get(qp, res->rkey, res->va + qp->read_offset, paylen,
-				   IB_ACCESS_REMOTE_READ);
-		if (!mr) {
-			kfree_skb(skb);
-			goto err_access;	/* deregistered under us */
-		}
-		x = by_ref ? HODP_XFER_SKB(skb, 0) : HODP_XFER_BUF(skb->data + hdr_len);
-		err = hodp_mr_copy(mr, res->va + qp->read_offset, x, paylen, HODP_FROM_MR, &miss);
+/* The payload through the READ's rkey (-EACCES: deregistered under us), then the headers. */
+static int hodp_read_fill(struct hodp_pkt_build *b, struct sk_buff *skb, struct hodp_xfer *x)
+{
+	struct hodp_read_pkt *rp = container_of(b, struct hodp_read_pkt, b);
+	struct hodp_qp *qp = rp->qp;
+	struct hodp_rd_res *res = qp->read_active;
+	struct hodp_bth *bth = (struct hodp_bth *)skb->data;
+	u64 va = res->va + qp->read_offset;
+	struct hodp_mr *mr;
+	int err;
+
+	if (b->paylen) {
+		mr = hodp_rkey_get(qp, res->rkey, va, b->paylen, IB_ACCESS_REMOTE_READ);
+		if (!mr)
+			return -EACCES;
+		err = hodp_mr_copy(mr, va, x, b->paylen, HODP_FROM_MR, &rp->miss);
 		hodp_mr_put(mr);
-		if (err) {
-			if (hodp_pkt_fill_failed(skb, err, &refs_ok))
-				goto again;
-			/* Parked: this response is built again once the pages are in. */
-			if (err == -EAGAIN && hodp_qp_park(qp, &qp->rx_wait, &miss) == -EAGAIN)
-				goto out;
-			goto err_access;
-		}
+		if (err)
+			return err;
 	}
-	bth = (struct hodp_bth *)skb->data;
-	hodp_bth_init(bth, HODP_TRANSPORT_RC | op, (-paylen & 3) << HODP_BTH_PAD_SHIFT,
+	hodp_bth_init(bth, HODP_TRANSPORT_RC | rp->op, (-b->paylen & 3) << HODP_BTH_PAD_SHIFT,
 		      qp->dest_qpn, qp->read_psn);
-	if (hodp_op_flags[op] & HODP_F_AETH) {
-		if (last)
+	if (hodp_op_flags[rp->op] & HODP_F_AETH) {
+		if (rp->last)
 			qp->msn++;
 		((struct hodp_aeth *)(bth + 1))->smsn =
 			cpu_to_be32(HODP_AETH_ACK_NO_CREDIT << 24 | (qp->msn & 0xffffff));
 	}
-	hodp_pkt_xmit(qp, &qp->av, skb, peer);
+	return 0;
+}
 
-	qp->read_psn = hodp_psn_add(qp->read_psn, npkts);
-	qp->read_offset += paylen;
-	if (last)
+/* Send the next response packet (or train) of the READ being answered. */
+static bool hodp_resp_read_step(struct hodp_qp *qp)
+{
+	struct hodp_read_pkt rp = {
+		.b = { .npkts = 1, .shape = hodp_read_shape, .fill = hodp_read_fill },
+		.qp = qp,
+		.left = qp->read_active->length - qp->read_offset,
+	};
+	struct sk_buff *skb;
+	bool sent = false;
+
+	rp.b.peer = hodp_pkt_peer(qp, &qp->av);
+	if (rp.b.peer)
+		rp.b.npkts = hodp_pkt_train_len(qp, rp.left);
+	skb = hodp_pkt_build(qp, &rp.b);
+	if (!skb)
+		goto out;	/* no memory: try again on the next run */
+	if (IS_ERR(skb)) {
+		/* Parked: this response is built again once the pages are in. */
+		if (PTR_ERR(skb) == -EAGAIN && hodp_qp_park(qp, &qp->rx_wait, &rp.miss) == -EAGAIN)
+			goto out;
+		/* The requester learns of it through a NAK. */
+		hodp_resp_nak(qp, qp->read_psn, HODP_AETH_NAK | HODP_NAK_REM_ACCESS);
+		qp->read_active = NULL;
+		hodp_qp_error(qp);
+		goto out;
+	}
+	hodp_pkt_xmit(qp, &qp->av, skb, rp.b.peer);
+
+	qp->read_psn = hodp_psn_add(qp->read_psn, rp.b.npkts);
+	qp->read_offset += rp.b.paylen;
+	if (rp.last)
 		qp->read_active = NULL;
 	sent = true;
-	goto out;
-
-err_access:
-	/* The requester learns of it through a NAK. */
-	hodp_resp_nak(qp, qp->read_psn, HODP_AETH_NAK | HODP_NAK_REM_ACCESS);
-	qp->read_active = NULL;
-	hodp_qp_error(qp);
 out:
-	if (peer)
-		ib_device_put(&peer->ib_dev);
+	if (rp.b.peer)
+		ib_device_put(&rp.b.peer->ib_dev);
 	return sent;
 }
 
