@@ -10,6 +10,7 @@
 #include <rdma/ib_verbs.h>
 #include <rdma/uverbs_ioctl.h>
 
+#include "hodp_compat.h"
 #include "hodp_odp.h"
 #include "hodp_stats.h"
 

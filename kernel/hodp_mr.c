@@ -143,8 +143,8 @@ static int hodp_mr_pin(struct hodp_dev *hdev, struct hodp_mr *mr, u64 start, u64
 	return 0;
 }
 
-struct ib_mr *hodp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length, u64 iova,
-			       int access, struct ib_dmah *dmah, struct ib_udata *udata)
+static struct ib_mr *hodp_reg_mr(struct ib_pd *ibpd, u64 start, u64 length, u64 iova,
+				 int access, struct ib_dmah *dmah, struct ib_udata *udata)
 {
 	struct hodp_dev *hdev = to_hdev(ibpd->device);
 	struct hodp_mr *mr;
@@ -190,6 +190,12 @@ struct ib_mr *hodp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length, u64 io
 	return &mr->ibmr;
 }
 
+struct ib_mr *hodp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length, u64 iova,
+			       int access, HODP_DMAH_PARAM struct ib_udata *udata)
+{
+	return hodp_reg_mr(ibpd, start, length, iova, access, HODP_DMAH_ARG udata);
+}
+
 /* Stop new binds; fails while memory windows are bound to @mr. */
 static int hodp_mr_freeze(struct hodp_mr *mr, bool freeze)
 {
@@ -225,9 +231,9 @@ struct ib_mr *hodp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start, u64 l
 	if (err)
 		return ERR_PTR(err);
 	if (flags & IB_MR_REREG_TRANS)
-		return hodp_reg_user_mr(flags & IB_MR_REREG_PD ? ibpd : ibmr->pd, start, length,
-					iova, flags & IB_MR_REREG_ACCESS ? access : mr->access,
-					NULL, udata);
+		return hodp_reg_mr(flags & IB_MR_REREG_PD ? ibpd : ibmr->pd, start, length,
+				   iova, flags & IB_MR_REREG_ACCESS ? access : mr->access, NULL,
+				   udata);
 	if (flags & IB_MR_REREG_ACCESS) {
 		if (access & ~HODP_MR_ACCESS)
 			return ERR_PTR(-EOPNOTSUPP);
@@ -235,9 +241,9 @@ struct ib_mr *hodp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start, u64 l
 		if ((access ^ mr->access) & IB_ACCESS_ON_DEMAND)
 			return ERR_PTR(-EINVAL);
 		if (mr->umem && !mr->umem->writable && ib_access_writable(access))
-			return hodp_reg_user_mr(flags & IB_MR_REREG_PD ? ibpd : ibmr->pd,
-						mr->umem->address, mr->umem->length, mr->iova,
-						access, NULL, udata);
+			return hodp_reg_mr(flags & IB_MR_REREG_PD ? ibpd : ibmr->pd,
+					   mr->umem->address, mr->umem->length, mr->iova,
+					   access, NULL, udata);
 		WRITE_ONCE(mr->access, access);
 	}
 	if (flags & IB_MR_REREG_PD)

@@ -9,6 +9,7 @@
 #include <rdma/ib_umem.h>
 #include <rdma/hodp-abi.h>
 
+#include "hodp_compat.h"
 #include "hodp_odp.h"
 
 struct hodp_dev;
@@ -48,7 +49,7 @@ static inline struct hodp_mr *to_hmr(struct ib_mr *ibmr)
 
 struct ib_mr *hodp_get_dma_mr(struct ib_pd *ibpd, int access);
 struct ib_mr *hodp_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length, u64 iova,
-			       int access, struct ib_dmah *dmah, struct ib_udata *udata);
+			       int access, HODP_DMAH_PARAM struct ib_udata *udata);
 struct ib_mr *hodp_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start, u64 length,
 				 u64 iova, int access, struct ib_pd *ibpd,
 				 struct ib_udata *udata);

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What differs between the kernels hodp builds for (Debian's 6.12 LTS to
+ * 7.3), keyed on what the kernel's headers provide: Kbuild greps them and
+ * defines HODP_HAVE_* for each feature found.  Newer kernels need nothing
+ * here; every older one gets the newer name or a fallback.  Included
+ * through hodp.h by every file.
+ */
+#ifndef HODP_COMPAT_H
+#define HODP_COMPAT_H
+
+#include <linux/hmm.h>
+#include <linux/mmap_lock.h>
+#include <linux/netdevice.h>
+#include <linux/oom.h>
+#include <linux/timer.h>
+#include <rdma/ib_umem.h>
+#include <rdma/ib_verbs.h>
+
+/* timer_container_of() (6.16) was from_timer(). */
+#ifndef HODP_HAVE_TIMER_CONTAINER_OF
+#define timer_container_of(var, timer, field)	from_timer(var, timer, field)
+#endif
+
+/* A RoCE port's state from its netdev (6.13). */
+#ifndef HODP_HAVE_CURR_PORT_STATE
+static inline enum ib_port_state ib_get_curr_port_state(struct net_device *ndev)
+{
+	return netif_running(ndev) && netif_carrier_ok(ndev) ? IB_PORT_ACTIVE : IB_PORT_DOWN;
+}
+#endif
+
+/* ib_umem_get_va() (7.0) was ib_umem_get(). */
+#ifndef HODP_HAVE_UMEM_GET_VA
+#define ib_umem_get_va(dev, addr, size, access)	ib_umem_get(dev, addr, size, access)
+#endif
+
+/* ODP of FLUSH and ATOMIC WRITE: a kernel without the bits cannot tell userspace. */
+#ifndef HODP_HAVE_ODP_FLUSH
+#define IB_ODP_SUPPORT_FLUSH		0
+#define IB_ODP_SUPPORT_ATOMIC_WRITE	0
+#endif
+
+/*
+ * reg_user_mr() takes a DMA handle (6.17), which a device without DMA
+ * refuses: the op's parameter, and what it passes on (NULL before).
+ */
+#ifdef HODP_HAVE_DMAH
+#define HODP_DMAH_PARAM			struct ib_dmah *dmah,
+#define HODP_DMAH_ARG			dmah,
+#else
+struct ib_dmah;
+#define HODP_DMAH_PARAM
+#define HODP_DMAH_ARG			NULL,
+#endif
+
+/* Resizing a user CQ is its own op (7.0), with an unsigned size. */
+#ifdef HODP_HAVE_RESIZE_USER_CQ
+#define HODP_RESIZE_CQ_OP		resize_user_cq
+typedef unsigned int hodp_cqe_t;
+#else
+#define HODP_RESIZE_CQ_OP		resize_cq
+typedef int hodp_cqe_t;
+#endif
+
+/*
+ * hmm_range_fault_unlocked_timeout() (7.0) lets a fault drop the mmap lock
+ * (a FUSE or userfaultfd fault that waits); before it, HMM walks with the
+ * lock held throughout, and such a fault holds it while it waits.
+ */
+#ifndef HODP_HAVE_HMM_UNLOCKED
+static inline int hmm_range_fault_unlocked_timeout(struct hmm_range *range,
+						   unsigned long timeout)
+{
+	struct mm_struct *mm = range->notifier->mm;
+	unsigned long deadline = jiffies + timeout;
+	int ret;
+
+	do {
+		if (timeout && time_after(jiffies, deadline))
+			return -EBUSY;
+		range->notifier_seq = mmu_interval_read_begin(range->notifier);
+		ret = mmap_read_lock_killable(mm);
+		if (ret)
+			return ret;
+		ret = check_stable_address_space(mm) ? -EFAULT : hmm_range_fault(range);
+		mmap_read_unlock(mm);
+	} while (ret == -EBUSY);
+	return ret;
+}
+#endif
+
+#endif /* HODP_COMPAT_H */
