@@ -123,7 +123,8 @@ static void hodp_odp_caps(struct ib_device_attr *attr)
 	attr->odp_caps.general_caps = IB_ODP_SUPPORT | IB_ODP_SUPPORT_IMPLICIT;
 	attr->odp_caps.per_transport_caps.rc_odp_caps = IB_ODP_SUPPORT_SEND |
 		IB_ODP_SUPPORT_RECV | IB_ODP_SUPPORT_WRITE | IB_ODP_SUPPORT_READ |
-		IB_ODP_SUPPORT_ATOMIC | IB_ODP_SUPPORT_SRQ_RECV;
+		IB_ODP_SUPPORT_ATOMIC | IB_ODP_SUPPORT_SRQ_RECV | IB_ODP_SUPPORT_FLUSH |
+		IB_ODP_SUPPORT_ATOMIC_WRITE;
 	attr->odp_caps.per_transport_caps.uc_odp_caps = IB_ODP_SUPPORT_SEND |
 		IB_ODP_SUPPORT_RECV | IB_ODP_SUPPORT_WRITE | IB_ODP_SUPPORT_SRQ_RECV;
 	attr->odp_caps.per_transport_caps.ud_odp_caps = IB_ODP_SUPPORT_SEND |
@@ -179,7 +180,7 @@ static const struct ib_device_ops hodp_dev_ops = {
 	.reg_user_mr = hodp_reg_user_mr,
 	.req_notify_cq = hodp_req_notify_cq,
 	.rereg_user_mr = hodp_rereg_user_mr,
-	.resize_user_cq = hodp_resize_cq,
+	.HODP_RESIZE_CQ_OP = hodp_resize_cq,
 
 	INIT_RDMA_OBJ_SIZE(ib_ah, hodp_ah, ibah),
 	INIT_RDMA_OBJ_SIZE(ib_cq, hodp_cq, ibcq),

@@ -388,16 +388,27 @@ void side_open(struct side *s, const char *dev, int cqe)
 		die("%s: %s", dev, strerror(errno));
 }
 
-struct ibv_qp *rc_qp_new(struct ibv_pd *pd, struct ibv_cq *cq, uint32_t depth, uint32_t sge)
+struct ibv_qp *rc_qp_new_ex(struct ibv_pd *pd, struct ibv_cq *cq, uint32_t depth, uint32_t sge,
+			    uint64_t send_ops)
 {
-	struct ibv_qp_init_attr init = { .send_cq = cq, .recv_cq = cq, .qp_type = IBV_QPT_RC,
-					 .cap = { .max_send_wr = depth, .max_recv_wr = depth,
-						  .max_send_sge = sge, .max_recv_sge = sge } };
-	struct ibv_qp *qp = ibv_create_qp(pd, &init);
+	struct ibv_qp_init_attr_ex init = {
+		.send_cq = cq, .recv_cq = cq, .qp_type = IBV_QPT_RC, .pd = pd,
+		.cap = { .max_send_wr = depth, .max_recv_wr = depth, .max_send_sge = sge,
+			 .max_recv_sge = sge },
+		.comp_mask = IBV_QP_INIT_ATTR_PD |
+			     (send_ops ? IBV_QP_INIT_ATTR_SEND_OPS_FLAGS : 0),
+		.send_ops_flags = send_ops,
+	};
+	struct ibv_qp *qp = ibv_create_qp_ex(pd->context, &init);
 
 	if (!qp || qp_to_init(qp))
 		die("RC QP: %s", strerror(errno));
 	return qp;
+}
+
+struct ibv_qp *rc_qp_new(struct ibv_pd *pd, struct ibv_cq *cq, uint32_t depth, uint32_t sge)
+{
+	return rc_qp_new_ex(pd, cq, depth, sge, 0);
 }
 
 void pair_destroy(struct side *a, struct side *b)
@@ -418,13 +429,18 @@ void pair_destroy(struct side *a, struct side *b)
 	}
 }
 
-void pair_reset(struct side *a, struct side *b, uint32_t sge)
+void pair_reset_ex(struct side *a, struct side *b, uint32_t sge, uint64_t send_ops)
 {
 	pair_destroy(a, b);
-	a->qp = rc_qp_new(a->pd, a->cq, 16, sge);
-	b->qp = rc_qp_new(b->pd, b->cq, 16, sge);
+	a->qp = rc_qp_new_ex(a->pd, a->cq, 16, sge, send_ops);
+	b->qp = rc_qp_new_ex(b->pd, b->cq, 16, sge, send_ops);
 	qp_connect(a->qp, b->qp->qp_num, &b->gid, 7);
 	qp_connect(b->qp, a->qp->qp_num, &a->gid, 7);
+}
+
+void pair_reset(struct side *a, struct side *b, uint32_t sge)
+{
+	pair_reset_ex(a, b, sge, 0);
 }
 
 void fill(uint8_t *p, size_t n, unsigned int seed)

@@ -165,7 +165,12 @@ struct side {
 
 /* Open @dev with a PD, a CQ of @cqe entries (none if 0) and its GID; exits on failure. */
 void side_open(struct side *s, const char *dev, int cqe);
-/* An RC QP of @pd on @cq, @depth work requests deep each way with @sge SGEs, in INIT. */
+/*
+ * An RC QP of @pd on @cq, @depth work requests deep each way with @sge SGEs,
+ * in INIT; with @send_ops (IBV_QP_EX_WITH_*), for the ibv_wr_*() API.
+ */
+struct ibv_qp *rc_qp_new_ex(struct ibv_pd *pd, struct ibv_cq *cq, uint32_t depth, uint32_t sge,
+			    uint64_t send_ops);
 struct ibv_qp *rc_qp_new(struct ibv_pd *pd, struct ibv_cq *cq, uint32_t depth, uint32_t sge);
 /* Destroy @a's and @b's QPs and address handles, if any, and drain their CQs. */
 void pair_destroy(struct side *a, struct side *b);
@@ -174,6 +179,7 @@ void pair_destroy(struct side *a, struct side *b);
  * deep with @sge SGEs, connected to each other (rnr_retry 7).
  */
 void pair_reset(struct side *a, struct side *b, uint32_t sge);
+void pair_reset_ex(struct side *a, struct side *b, uint32_t sge, uint64_t send_ops);
 /* A pattern that differs with @seed and along the buffer, so misplaced bytes show. */
 void fill(uint8_t *p, size_t n, unsigned int seed);
 

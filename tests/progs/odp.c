@@ -200,6 +200,70 @@ static bool t_atomics(void)
 	return true;
 }
 
+/* The RC ODP capabilities past libibverbs 56's names (the kernel's IB_UVERBS_ODP_SUPPORT_*). */
+#define ODP_SUPPORT_FLUSH		(1u << 6)
+#define ODP_SUPPORT_ATOMIC_WRITE	(1u << 7)
+
+/*
+ * ATOMIC WRITE and FLUSH into never-touched ODP memory (ibv_wr_*()): the
+ * device says RC ODP serves them, the value lands with nothing around it
+ * touched, and a FLUSH of a range and of the whole MR follows an unaligned
+ * multi-packet WRITE into fresh pages.
+ */
+static bool t_atomic_write_flush(void)
+{
+	uint8_t *src = map_anon(MAP_LEN), *dst = map_anon(MAP_LEN);
+	struct ibv_mr *smr = reg_odp(&a, src, MAP_LEN);
+	struct ibv_mr *dmr = ibv_reg_mr(b.pd, dst, MAP_LEN, ODP_ACCESS | IBV_ACCESS_FLUSH_GLOBAL);
+	uint64_t value = 0x0123456789abcdefull, *t = (uint64_t *)(dst + 3 * PAGE - 8);
+	uint64_t raddr = (uintptr_t)dst + 5 * PAGE + 3;
+	struct ibv_device_attr_ex attr;
+	uint32_t len = 65541, caps;
+	struct ibv_qp_ex *qpx;
+
+	CHECK(dmr, "ODP MR with flush access: %s", strerror(errno));
+	CHECK(!ibv_query_device_ex(b.ctx, NULL, &attr), "query_device_ex");
+	caps = attr.odp_caps.per_transport_caps.rc_odp_caps;
+	CHECK((caps & ODP_SUPPORT_FLUSH) && (caps & ODP_SUPPORT_ATOMIC_WRITE),
+	      "rc_odp_caps %#x", caps);
+	pair_reset_ex(&a, &b, 4, IBV_QP_EX_WITH_RDMA_WRITE | IBV_QP_EX_WITH_ATOMIC_WRITE |
+		      IBV_QP_EX_WITH_FLUSH);
+	qpx = ibv_qp_to_qp_ex(a.qp);
+
+	ibv_wr_start(qpx);
+	qpx->wr_id = 1;
+	qpx->wr_flags = IBV_SEND_SIGNALED;
+	ibv_wr_atomic_write(qpx, dmr->rkey, (uintptr_t)t, &value);
+	CHECK(!ibv_wr_complete(qpx), "ibv_wr_complete");
+	CHECK(expect_wc(a.cq, IBV_WC_SUCCESS, IBV_WC_ATOMIC_WRITE, -1, NULL), "atomic write");
+	CHECK(*t == value, "target %#llx", (unsigned long long)*t);
+	CHECK(dst[3 * PAGE - 9] == 0 && dst[3 * PAGE] == 0, "wrote around the target");
+	CHECK(faulted(&b, dmr, 1, "atomic write target"), "atomic write faults");
+
+	fill(src, MAP_LEN, 21);
+	ibv_wr_start(qpx);
+	qpx->wr_id = 2;
+	ibv_wr_rdma_write(qpx, dmr->rkey, raddr);
+	ibv_wr_set_sge(qpx, smr->lkey, (uintptr_t)src + 7, len);
+	qpx->wr_id = 3;
+	ibv_wr_flush(qpx, dmr->rkey, raddr, len, IBV_FLUSH_GLOBAL, IBV_FLUSH_RANGE);
+	qpx->wr_id = 4;
+	ibv_wr_flush(qpx, dmr->rkey, (uintptr_t)dst, 0, IBV_FLUSH_GLOBAL, IBV_FLUSH_MR);
+	CHECK(!ibv_wr_complete(qpx), "ibv_wr_complete");
+	CHECK(expect_wc(a.cq, IBV_WC_SUCCESS, IBV_WC_RDMA_WRITE, -1, NULL), "write");
+	CHECK(expect_wc(a.cq, IBV_WC_SUCCESS, IBV_WC_FLUSH, -1, NULL), "flush of the range");
+	CHECK(expect_wc(a.cq, IBV_WC_SUCCESS, IBV_WC_FLUSH, -1, NULL), "flush of the MR");
+	CHECK(!memcmp(dst + 5 * PAGE + 3, src + 7, len), "payload differs");
+	CHECK(dst[5 * PAGE + 2] == 0 && dst[5 * PAGE + 3 + len] == 0, "wrote outside the target");
+
+	pair_reset(&a, &b, 4);
+	ibv_dereg_mr(smr);
+	ibv_dereg_mr(dmr);
+	munmap(src, MAP_LEN);
+	munmap(dst, MAP_LEN);
+	return true;
+}
+
 /* munmap under a registered MR: remote and local accesses fail, nothing hangs. */
 static bool t_munmap(bool remote)
 {
@@ -469,6 +533,7 @@ int main(int argc, char **argv)
 	report(t_read_fresh(), "%s odp read 4 MiB fresh -> fresh", label);
 	report(t_send_mixed(), "%s odp send, ODP and pinned SGEs mixed on both sides", label);
 	report(t_atomics(), "%s odp fetch-and-add and compare-and-swap", label);
+	report(t_atomic_write_flush(), "%s odp ATOMIC WRITE and FLUSH into fresh memory", label);
 	report(t_munmap(true), "%s odp target unmapped: remote access error", label);
 	report(t_munmap(false), "%s odp source unmapped: local protection error", label);
 	report(t_half_written(), "%s odp WRITE failing half-way: the target MR deregisters at once",
