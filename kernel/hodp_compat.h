@@ -57,10 +57,10 @@ struct ib_dmah;
 /* Resizing a user CQ is its own op (7.0), with an unsigned size. */
 #ifdef HODP_HAVE_RESIZE_USER_CQ
 #define HODP_RESIZE_CQ_OP		resize_user_cq
-typedef unsigned int hodp_cqe_t;
+#define HODP_CQE_T			unsigned int
 #else
 #define HODP_RESIZE_CQ_OP		resize_cq
-typedef int hodp_cqe_t;
+#define HODP_CQE_T			int
 #endif
 
 /*
@@ -68,7 +68,7 @@ typedef int hodp_cqe_t;
  * (a FUSE or userfaultfd fault that waits); before it, HMM walks with the
  * lock held throughout, and such a fault holds it while it waits.
  */
-#ifndef HODP_HAVE_HMM_UNLOCKED
+#if defined(HODP_ODP) && !defined(HODP_HAVE_HMM_UNLOCKED)
 static inline int hmm_range_fault_unlocked_timeout(struct hmm_range *range,
 						   unsigned long timeout)
 {

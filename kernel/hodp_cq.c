@@ -112,7 +112,7 @@ static u32 hodp_cq_promised(struct hodp_cq *cq)
 	return n;
 }
 
-int hodp_resize_cq(struct ib_cq *ibcq, hodp_cqe_t cqe, struct ib_udata *udata)
+int hodp_resize_cq(struct ib_cq *ibcq, HODP_CQE_T cqe, struct ib_udata *udata)
 {
 	struct hodp_dev *hdev = to_hdev(ibcq->device);
 	struct hodp_cq *cq = to_hcq(ibcq);

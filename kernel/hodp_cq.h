@@ -30,7 +30,7 @@ static inline struct hodp_cq *to_hcq(struct ib_cq *ibcq)
 int hodp_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 		   struct uverbs_attr_bundle *attrs);
 int hodp_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata);
-int hodp_resize_cq(struct ib_cq *ibcq, hodp_cqe_t cqe, struct ib_udata *udata);
+int hodp_resize_cq(struct ib_cq *ibcq, HODP_CQE_T cqe, struct ib_udata *udata);
 int hodp_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc);
 int hodp_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags);
 

@@ -197,12 +197,14 @@ static inline int hodp_fill_stat_mr_entry(struct sk_buff *msg, struct ib_mr *ibm
 static inline int hodp_odp_copy(struct hodp_mr *mr, u64 iova, struct hodp_xfer *x, u32 len,
 				enum hodp_copy_dir dir, struct hodp_miss *miss)
 {
+	WARN_ON_ONCE(1);
 	return -EFAULT;
 }
 
 static inline void *hodp_odp_lock_u64(struct hodp_mr *mr, u64 iova, struct hodp_odp **locked,
 				      struct hodp_miss *miss)
 {
+	WARN_ON_ONCE(1);
 	return NULL;
 }
 
@@ -254,6 +256,7 @@ static inline void hodp_odp_wait_init(struct hodp_odp_wait *w,
 static inline int hodp_odp_park(struct hodp_odp_dev *dev, struct hodp_odp_owner *owner,
 				struct hodp_odp_wait *w, struct hodp_miss *miss, u32 qpn)
 {
+	WARN_ON_ONCE(1);
 	return -EACCES;
 }
 

@@ -46,6 +46,7 @@ int hodp_implicit_init(struct hodp_mr *mr)
 static void hodp_child_free(struct hodp_odp_child *child)
 {
 	struct hodp_mr *mr = child->odp.mr;
+	atomic_t *alive = &mr->odp->imp.alive;
 
 	if (!child->odp.stopped)
 		hodp_odp_stop(&child->odp);
@@ -53,9 +54,12 @@ static void hodp_child_free(struct hodp_odp_child *child)
 	hodp_odp_count(mr, HODP_ODP_CHILDREN_FREED, 1);
 	hodp_odp_count(mr, HODP_ODP_CHILDREN, -1);
 	kfree_rcu(child, rcu);
-	/* The parent waits for this in hodp_implicit_release(); nothing of it is touched after. */
-	if (atomic_dec_and_test(&mr->odp->imp.alive))
-		wake_up_var(&mr->odp->imp.alive);
+	/*
+	 * The parent waits for this in hodp_implicit_release() and may then
+	 * free the MR and its ODP state: nothing of them is read after.
+	 */
+	if (atomic_dec_and_test(alive))
+		wake_up_var(alive);
 }
 
 void hodp_implicit_child_put(struct hodp_odp_child *child)

@@ -45,14 +45,13 @@ int hodp_odp_mr_alloc(struct hodp_mr *mr)
 	return 0;
 }
 
-/* Undo hodp_odp_mr_alloc() of an MR that never got registered. */
-static void hodp_odp_mr_free(struct hodp_mr *mr)
+/*
+ * Free ODP state from hodp_odp_mr_alloc(); last, as the device goes once
+ * every ODP MR's has (hodp_odp_dev_fini()).
+ */
+static void hodp_odp_mr_free(struct hodp_dev *hdev, struct hodp_odp_mr *odp)
 {
-	struct hodp_dev *hdev = to_hdev(mr->ibmr.device);
-
-	kfree_rcu(mr->odp, rcu);
-	mr->odp = NULL;
-	/* The device goes once every ODP MR has (hodp_odp_dev_fini()). */
+	kfree_rcu(odp, rcu);
 	if (atomic_dec_and_test(&hdev->odp.mrs))
 		wake_up_var(&hdev->odp.mrs);
 }
@@ -67,8 +66,10 @@ int hodp_odp_init(struct hodp_mr *mr, u64 start, u64 length)
 	if (err)
 		return err;
 	err = hodp_odp_range_init(&mr->odp->range, mr, current->mm, start, start + length);
-	if (err)
-		hodp_odp_mr_free(mr);
+	if (err) {
+		hodp_odp_mr_free(to_hdev(mr->ibmr.device), mr->odp);
+		mr->odp = NULL;
+	}
 	return err;
 }
 
@@ -370,14 +371,17 @@ void hodp_odp_hold(struct hodp_mr *mr)
 
 void hodp_odp_drop(struct hodp_mr *mr)
 {
-	if (!refcount_dec_and_test(&mr->odp->refs))
+	struct hodp_dev *hdev = to_hdev(mr->ibmr.device);
+	struct hodp_odp_mr *odp = mr->odp;
+
+	if (!refcount_dec_and_test(&odp->refs))
 		return;
 	if (mr->type == HODP_MR_IMPLICIT) {
 		hodp_implicit_release(mr);
 	} else {
-		hodp_odp_stop(&mr->odp->range);
-		hodp_odp_free_table(&mr->odp->range);
+		hodp_odp_stop(&odp->range);
+		hodp_odp_free_table(&odp->range);
 	}
-	hodp_odp_mr_free(mr);
 	kfree_rcu(mr, rcu);
+	hodp_odp_mr_free(hdev, odp);
 }

@@ -92,7 +92,7 @@ static void hodp_qp_unpublish(struct hodp_qp *qp)
  * rings always exist, and what their strides leave room for.  On failure
  * the caller cleans up both.
  */
-static int hodp_qp_init_rings(struct hodp_qp *qp, struct ib_qp_cap *cap,
+static int hodp_qp_init_rings(struct hodp_qp *qp, const struct ib_qp_cap *cap,
 			      struct ib_ucontext *uctx, struct hodp_create_qp_resp *resp)
 {
 	int err;
@@ -109,10 +109,6 @@ static int hodp_qp_init_rings(struct hodp_qp *qp, struct ib_qp_cap *cap,
 	qp->max_send_sge = min_t(u32, qp->max_send_sge, HODP_MAX_SGE);
 	qp->max_inline = min_t(u32, qp->sq.stride - sizeof(struct hodp_send_wqe),
 			       HODP_MAX_INLINE);
-	cap->max_send_wr = qp->sq.num_entries;
-	cap->max_send_sge = qp->max_send_sge;
-	cap->max_inline_data = qp->max_inline;
-
 	if (qp->srq) {
 		qp->max_recv_sge = qp->srq->max_sge;
 		return 0;
@@ -125,8 +121,6 @@ static int hodp_qp_init_rings(struct hodp_qp *qp, struct ib_qp_cap *cap,
 	qp->max_recv_sge = min_t(u32, HODP_MAX_SGE,
 				 (qp->rq.stride - sizeof(struct hodp_recv_wqe)) /
 				 sizeof(struct hodp_sge));
-	cap->max_recv_wr = qp->rq.num_entries;
-	cap->max_recv_sge = qp->max_recv_sge;
 	return 0;
 }
 
@@ -182,6 +176,14 @@ int hodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init, struct ib_u
 		err = ib_copy_to_udata(udata, &resp, sizeof(resp));
 		if (err)
 			goto err_qpn;
+	}
+	/* What the rings hold: a caller's request rounded up. */
+	init->cap.max_send_wr = qp->sq.num_entries;
+	init->cap.max_send_sge = qp->max_send_sge;
+	init->cap.max_inline_data = qp->max_inline;
+	if (!qp->srq) {
+		init->cap.max_recv_wr = qp->rq.num_entries;
+		init->cap.max_recv_sge = qp->max_recv_sge;
 	}
 	return 0;
 

@@ -243,8 +243,8 @@ struct ibv_cq_ex *hodp_create_cq_ex(struct ibv_context *ctx,
 	if (!cq)
 		return NULL;
 
-	ret = ibv_cmd_create_cq_ex(ctx, attr, &cq->vcq, &cmd, sizeof(cmd),
-				   &resp.ibv_resp, sizeof(resp), 0);
+	ret = hodp_cmd_create_cq_ex(ctx, attr, &cq->vcq, &cmd, sizeof(cmd), &resp.ibv_resp,
+				    sizeof(resp));
 	if (ret)
 		goto err_free;
 

@@ -134,8 +134,8 @@ static struct verbs_context *hodp_alloc_context(struct ibv_device *ibdev,
 	if (!ctx)
 		return NULL;
 
-	if (ibv_cmd_get_context(&ctx->ibv_ctx, &cmd, sizeof(cmd),
-				&resp.ibv_resp, sizeof(resp)))
+	if (hodp_cmd_get_context(&ctx->ibv_ctx, &cmd, sizeof(cmd), &resp.ibv_resp,
+				 sizeof(resp)))
 		goto err_free;
 
 	if (resp.drv.abi_version != HODP_UVERBS_ABI_VERSION) {

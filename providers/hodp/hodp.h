@@ -8,6 +8,8 @@
 #include <infiniband/driver.h>
 #include <rdma/hodp-abi.h>
 
+#include "compat.h"
+
 struct hodp_device {
 	struct verbs_device ibv_dev;
 	int abi_version;

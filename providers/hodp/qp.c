@@ -676,8 +676,8 @@ struct ibv_qp *hodp_create_qp_ex(struct ibv_context *ctx, struct ibv_qp_init_att
 	if (!qp)
 		return NULL;
 
-	ret = ibv_cmd_create_qp_ex2(ctx, &qp->vqp, attr, &cmd, sizeof(cmd), &resp.ibv_resp,
-				    sizeof(resp));
+	ret = hodp_cmd_create_qp_ex2(ctx, &qp->vqp, attr, &cmd, sizeof(cmd), &resp.ibv_resp,
+				     sizeof(resp));
 	if (ret)
 		goto err_free;
 	ret = hodp_qp_map(qp, ctx, &resp.drv, attr->cap.max_send_sge, attr->cap.max_recv_sge,
