@@ -11,6 +11,7 @@
 #   make shell     interactive shell in a fresh guest with hodp0 up
 #   make image     build (or reuse) the cached guest image and rdma-core tree
 #   make lint      W=1 + sparse build and checkpatch --strict of the kernel code
+#   make deb       the Debian packages hodp-dkms and ibverbs-providers-hodp, in build/deb/
 #   make clean     remove build/ and the module's Kbuild output
 #   make distclean clean, and drop the cache ($(HODP_CACHE))
 
@@ -25,6 +26,9 @@ lint:
 
 build:
 	tests/vm/build
+
+deb:
+	tests/vm/deb
 
 image:
 	tests/vm/image
@@ -56,4 +60,4 @@ clean:
 distclean: clean
 	rm -rf $(HODP_CACHE)
 
-.PHONY: all lint build image check bench stress check-debug demo shell clean distclean
+.PHONY: all lint build deb image check bench stress check-debug demo shell clean distclean

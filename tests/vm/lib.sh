@@ -21,6 +21,7 @@ GUEST_PACKAGES=(
 	libnl-3-dev libnl-route-3-dev udev procps dpkg-dev ethtool iputils-ping sparse
 	linux-perf/trixie-backports
 	bc bison flex libelf-dev libssl-dev zstd
+	build-essential debhelper dh-dkms dkms fakeroot
 )
 
 log() { printf '[hodp-vm] %s\n' "$*" >&2; }
