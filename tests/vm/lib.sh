@@ -93,11 +93,18 @@ RDMA_CORE=$HODP_CACHE/rdma-core-$RDMA_CORE_VERSION-$(rootfs_key)
 HODP_KDEBUG=$HODP_CACHE/kernel-debug-$(cat "$HODP_TOP"/tests/vm/debug{.config,-modules} |
 	sha256sum | cut -c1-12)
 
+# The image's kernels: the newest (trixie-backports), which build/guest/ is
+# for, or with an argument MAJOR.MINOR another one (6.12: trixie's own).
 guest_kver() {
 	local d
-	d=$(ls -d "$ROOTFS"/lib/modules/*/ 2>/dev/null | sort -V | tail -n1)
-	[ -n "$d" ] || die "no kernel in $ROOTFS"
+	d=$(ls -d "$ROOTFS"/lib/modules/"${1:+$1.}"*/ 2>/dev/null | sort -V | tail -n1)
+	[ -n "$d" ] || die "no kernel ${1:-}${1:+ }in $ROOTFS"
 	basename "$d"
+}
+
+# HODP_VM_KERNEL=MAJOR.MINOR names one of the image's kernels.
+alt_kernel() {
+	[[ ${HODP_VM_KERNEL:-} =~ ^[0-9]+\.[0-9]+$ ]]
 }
 
 # Release of the debug kernel, once built.
