@@ -35,10 +35,14 @@ static inline enum ib_port_state ib_get_curr_port_state(struct net_device *ndev)
 #define ib_umem_get_va(dev, addr, size, access)	ib_umem_get(dev, addr, size, access)
 #endif
 
-/* ODP of FLUSH and ATOMIC WRITE: a kernel without the bits cannot tell userspace. */
+/*
+ * ODP of FLUSH and ATOMIC WRITE, on kernels that do not name the bits:
+ * uverbs hands the per-transport ODP caps to userspace as they are, and the
+ * bits' values are its ABI (rdma-core's IBV_ODP_SUPPORT_FLUSH and _ATOMIC_WRITE).
+ */
 #ifndef HODP_HAVE_ODP_FLUSH
-#define IB_ODP_SUPPORT_FLUSH		0
-#define IB_ODP_SUPPORT_ATOMIC_WRITE	0
+#define IB_ODP_SUPPORT_FLUSH		BIT(6)
+#define IB_ODP_SUPPORT_ATOMIC_WRITE	BIT(7)
 #endif
 
 /*
@@ -65,10 +69,43 @@ struct ib_dmah;
 
 /*
  * hmm_range_fault_unlocked_timeout() (7.0) lets a fault drop the mmap lock
- * (a FUSE or userfaultfd fault that waits); before it, HMM walks with the
- * lock held throughout, and such a fault holds it while it waits.
+ * while it waits (a FUSE read, userfaultfd); before it, HMM faults with the
+ * lock held throughout, and a file whose server does not answer would hold
+ * off every munmap() of the process.  So the pages HMM would fault are
+ * faulted first with fixup_user_fault(), which lets the fault handler drop
+ * the lock while it waits; HMM then finds them present, and faults, lock
+ * held, only what changed in between.
  */
 #if defined(HODP_ODP) && !defined(HODP_HAVE_HMM_UNLOCKED)
+static inline void hodp_hmm_prefault(struct hmm_range *range)
+{
+	struct mm_struct *mm = range->notifier->mm;
+	bool write = range->default_flags & HMM_PFN_REQ_WRITE;
+	unsigned long i, n = (range->end - range->start) >> PAGE_SHIFT;
+	struct hmm_range snap = *range;
+	unsigned long pfn;
+	bool unlocked;
+
+	/* What is mapped already, faulting nothing. */
+	snap.default_flags = 0;
+	snap.pfn_flags_mask = 0;
+	snap.notifier_seq = mmu_interval_read_begin(snap.notifier);
+	if (mmap_read_lock_killable(mm))
+		return;
+	if (check_stable_address_space(mm) || hmm_range_fault(&snap))
+		goto out;
+	for (i = 0; i < n && !fatal_signal_pending(current); i++) {
+		pfn = range->hmm_pfns[i];
+		if ((pfn & HMM_PFN_VALID) && (!write || (pfn & HMM_PFN_WRITE)))
+			continue;
+		/* Errors are HMM's to report: it walks again. */
+		fixup_user_fault(mm, range->start + (i << PAGE_SHIFT),
+				 write ? FAULT_FLAG_WRITE : 0, &unlocked);
+	}
+out:
+	mmap_read_unlock(mm);
+}
+
 static inline int hmm_range_fault_unlocked_timeout(struct hmm_range *range,
 						   unsigned long timeout)
 {
@@ -76,6 +113,8 @@ static inline int hmm_range_fault_unlocked_timeout(struct hmm_range *range,
 	unsigned long deadline = jiffies + timeout;
 	int ret;
 
+	if (range->default_flags & HMM_PFN_REQ_FAULT)
+		hodp_hmm_prefault(range);
 	do {
 		if (timeout && time_after(jiffies, deadline))
 			return -EBUSY;

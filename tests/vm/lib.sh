@@ -102,6 +102,11 @@ guest_kver() {
 	basename "$d"
 }
 
+# MAJOR.MINOR of each of the image's kernels, newest (the default) first.
+image_kernels() {
+	ls "$ROOTFS/lib/modules" | sort -rV | cut -d. -f1,2 | uniq
+}
+
 # HODP_VM_KERNEL=MAJOR.MINOR names one of the image's kernels.
 alt_kernel() {
 	[[ ${HODP_VM_KERNEL:-} =~ ^[0-9]+\.[0-9]+$ ]]
