@@ -1,15 +1,16 @@
 #!/bin/bash
 # tests/lib/pyverbs.sh DEV MODULE...: run rdma-core's own pyverbs test modules
 # (the copy Debian ships with python3-pyverbs, same version as the provider's
-# rdma-core) on DEV, one module at a time, and report every test case as TAP.
+# rdma-core, or $HODP_PYVERBS_TESTS) on DEV, one module at a time, and report
+# every test case as TAP.
 # A module that dies or prints no verdict counts as a failure.
 set -u
 dev=$1
 shift
-src=/usr/share/doc/rdma-core/tests
+src=${HODP_PYVERBS_TESTS:-/usr/share/doc/rdma-core/tests}
 work=$(mktemp -d)
 cp -r "$src" "$work/tests"
-gunzip -f "$work"/tests/*.gz
+find "$work/tests" -name '*.gz' -exec gunzip -f {} +
 scale=${HODP_TIME_SCALE:-1}
 # Its own bound on a completion, stretched like ours.  (base.py's TIMEOUT is
 # the QP's ACK timeout exponent, not seconds: left alone.)

@@ -12,8 +12,10 @@ HODP_BUILD=$HODP_TOP/build
 RDMA_CORE_VERSION=56.1
 
 # Packages of the guest: kernel and headers from trixie-backports, the RDMA user
-# stack, what building the module and provider needs, and what building the
-# debug kernel (tests/vm/debug-kernel) needs.
+# stack, what building the module, the provider and the packages needs, what
+# building the debug kernel (tests/vm/debug-kernel) and pyverbs of another
+# rdma-core release (tests/vm/rdma-core-next) need, and the clients people run
+# over RDMA (tests/suites/clients.sh).
 GUEST_PACKAGES=(
 	linux-image-amd64/trixie-backports linux-headers-amd64/trixie-backports
 	rdma-core ibverbs-providers ibverbs-utils python3-pyverbs perftest rdmacm-utils
@@ -22,6 +24,8 @@ GUEST_PACKAGES=(
 	linux-perf/trixie-backports
 	bc bison flex libelf-dev libssl-dev zstd
 	build-essential debhelper dh-dkms dkms fakeroot
+	cython3 python3-dev
+	ucx-utils openmpi-bin libopenmpi-dev libfabric-bin qperf tshark tcpdump
 )
 
 log() { printf '[hodp-vm] %s\n' "$*" >&2; }
@@ -88,6 +92,20 @@ rootfs_key() {
 
 ROOTFS=$HODP_CACHE/rootfs-$(rootfs_key)
 RDMA_CORE=$HODP_CACHE/rdma-core-$RDMA_CORE_VERSION-$(rootfs_key)
+
+# The newest rdma-core release (unstable's).  With HODP_RDMA_CORE set to it,
+# its tree, built in place with pyverbs, is the guest's user stack instead of
+# the image's: libibverbs and the providers (hodp's among them, built from
+# this checkout), pyverbs and its tests.
+RDMA_CORE_NEXT_VERSION=65.0
+RDMA_CORE_NEXT=$HODP_CACHE/rdma-core-$RDMA_CORE_NEXT_VERSION-$(rootfs_key)
+rdma_core_next() {
+	case ${HODP_RDMA_CORE:-$RDMA_CORE_VERSION} in
+	"$RDMA_CORE_VERSION") return 1 ;;
+	"$RDMA_CORE_NEXT_VERSION") return 0 ;;
+	*) die "HODP_RDMA_CORE=$HODP_RDMA_CORE: $RDMA_CORE_VERSION (the image's) or $RDMA_CORE_NEXT_VERSION" ;;
+	esac
+}
 # The debug kernel (tests/vm/debug-kernel): keyed by its config; it records
 # the guest kernel it was built for and is rebuilt when that changes.
 HODP_KDEBUG=$HODP_CACHE/kernel-debug-$(cat "$HODP_TOP"/tests/vm/debug{.config,-modules} |
@@ -121,23 +139,28 @@ debug_kver() {
 }
 
 # Run a command in the build chroot: proc mounted (objtool needs it), the project
-# at /project, the rdma-core tree at /opt/rdma-core and the debug kernel's
-# directory at /opt/kernel-debug, all in a private mount namespace so nothing
-# stays mounted when it returns.
+# at /project, the rdma-core trees at /opt/rdma-core and /opt/rdma-core-next
+# (the same paths in a guest: the latter is built to run in place) and the
+# debug kernel's directory at /opt/kernel-debug, all in a private mount
+# namespace so nothing stays mounted when it returns.
 in_chroot() {
 	mkdir -p "$ROOTFS/project" "$ROOTFS/opt/rdma-core" "$RDMA_CORE" \
-		"$ROOTFS/opt/kernel-debug"
+		"$ROOTFS/opt/rdma-core-next" "$ROOTFS/opt/kernel-debug"
 	unshare --mount --propagation private -- bash -c '
 		set -e
-		root=$1 top=$2 rc=$3 kd=$4; shift 4
+		root=$1 top=$2 rc=$3 kd=$4 rcn=$5; shift 5
 		mount -t proc proc "$root/proc"
 		mount --bind "$top" "$root/project"
 		mount --bind "$rc" "$root/opt/rdma-core"
+		if [ -d "$rcn" ]; then
+			mount --bind "$rcn" "$root/opt/rdma-core-next"
+		fi
 		if [ -d "$kd" ]; then
 			mount --bind "$kd" "$root/opt/kernel-debug"
 		fi
 		mount --bind /dev "$root/dev"
 		cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 		exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-			HOME=/root LANG=C.UTF-8 "$@"' _ "$ROOTFS" "$HODP_TOP" "$RDMA_CORE" "$HODP_KDEBUG" "$@"
+			HOME=/root LANG=C.UTF-8 "$@"' _ "$ROOTFS" "$HODP_TOP" "$RDMA_CORE" "$HODP_KDEBUG" \
+		"$RDMA_CORE_NEXT" "$@"
 }
