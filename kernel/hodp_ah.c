@@ -29,7 +29,8 @@ int hodp_av_from_attr(struct hodp_av *av, const struct rdma_ah_attr *attr)
 		return -EINVAL;	/* RoCEv1 GIDs: hodp speaks RoCEv2 only */
 	av->sgid = sgid_attr->gid;
 	av->dgid = attr->grh.dgid;
-	av->flow_label = attr->grh.flow_label;
+	/* 20 bits on the wire; UCX passes ~0 and expects the rest ignored. */
+	av->flow_label = attr->grh.flow_label & IB_GRH_FLOWLABEL_MASK;
 	av->sgid_index = attr->grh.sgid_index;
 	av->hop_limit = attr->grh.hop_limit;
 	av->traffic_class = attr->grh.traffic_class;

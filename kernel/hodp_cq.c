@@ -163,6 +163,8 @@ err_newq:
 	return err;
 }
 
+static_assert(HODP_NETWORK_IPV4 == RDMA_NETWORK_IPV4 && HODP_NETWORK_IPV6 == RDMA_NETWORK_IPV6);
+
 static void hodp_cqe_to_wc(const struct hodp_cqe *cqe, struct ib_wc *wc)
 {
 	*wc = (struct ib_wc) {

@@ -50,6 +50,25 @@ static const struct hodp_cqe *hodp_cq_peek(struct hodp_cq *cq)
 	return hodp_uring_slot(&cq->q, cq->cons);
 }
 
+/*
+ * wc.sl of a UD receive carries the RoCE header type it came with, as
+ * libmlx5 reports it (1 IPv6, 2 IPv4): an SL means nothing on RoCE, and UCX's
+ * ud_verbs (1.18 and older) reads it to find the destination address in the
+ * GRH area, dropping every datagram with sl 0 that arrived over IPv4.
+ */
+static uint8_t hodp_wc_sl(const struct hodp_cqe *cqe)
+{
+	if (!(cqe->wc_flags & HODP_WC_GRH))
+		return cqe->sl;
+	switch (cqe->network_hdr_type) {
+	case HODP_NETWORK_IPV4:
+		return 2;
+	case HODP_NETWORK_IPV6:
+		return 1;
+	}
+	return cqe->sl;
+}
+
 static void hodp_cq_consume(struct hodp_cq *cq)
 {
 	cq->cons++;
@@ -76,7 +95,7 @@ int hodp_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc)
 			.wc_flags = cqe->wc_flags,
 			.pkey_index = cqe->pkey_index,
 			.slid = cqe->slid,
-			.sl = cqe->sl,
+			.sl = hodp_wc_sl(cqe),
 			.dlid_path_bits = cqe->dlid_path_bits,
 		};
 		hodp_cq_consume(cq);
@@ -150,7 +169,7 @@ HODP_CQ_READER(qp_num, uint32_t, cqe->qp_num)
 HODP_CQ_READER(src_qp, uint32_t, cqe->src_qp)
 HODP_CQ_READER(wc_flags, unsigned int, cqe->wc_flags)
 HODP_CQ_READER(slid, uint32_t, cqe->slid)
-HODP_CQ_READER(sl, uint8_t, cqe->sl)
+HODP_CQ_READER(sl, uint8_t, hodp_wc_sl(cqe))
 HODP_CQ_READER(dlid_path_bits, uint8_t, cqe->dlid_path_bits)
 
 static void hodp_cq_set_ex_ops(struct ibv_cq_ex *cq)

@@ -10,8 +10,10 @@ fail() {
 	_tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1))
 	echo "not ok $_tap_n - $1"
 	shift
-	[ $# -eq 0 ] || printf '#   %s\n' "$@"
+	[ $# -eq 0 ] || note "$@" | sed 's/^#/#  /'
 }
+# note LINE...: context and figures, as TAP comments (every line of each).
+note() { printf '%s\n' "$@" | sed 's/^/# /'; }
 skip() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $1 # SKIP $2"; }
 
 # check NAME CMD...: passes when CMD exits 0; its output is shown on failure.

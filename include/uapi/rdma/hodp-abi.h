@@ -140,9 +140,13 @@ struct hodp_cqe {
 	__u8 sl;
 	__u8 dlid_path_bits;
 	__u8 port_num;
-	__u8 network_hdr_type;
+	__u8 network_hdr_type;	/* of a UD receive: HODP_NETWORK_* */
 	__u32 reserved[4];	/* zeroed: the slot is user memory */
 };
+
+/* The header a UD receive came with, valued as the kernel's enum rdma_network_type. */
+#define HODP_NETWORK_IPV4	2
+#define HODP_NETWORK_IPV6	3
 
 /* Completion flags, valued as libibverbs' enum ibv_wc_flags (not the kernel's). */
 #define HODP_WC_GRH		(1 << 0)
