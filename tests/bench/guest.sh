@@ -114,6 +114,37 @@ note "rxe0 first touch"
 $bin/odp_costs rxe0 basic > $out/rxe-costs.txt 2>&1 ||
 	echo "rxe_error $(grep -vE '^(first_touch|steady) ' $out/rxe-costs.txt | tail -1)" >> $raw
 grep -E '^(first_touch|steady) ' $out/rxe-costs.txt | sed 's/^/rxe /' >> $raw
+
+# The clients of tests/suites/clients.sh on hodp0 and on rxe0, 1 MiB messages:
+# UCX (UCT put and get zcopy over rc_verbs, UCP tag with UCX's choice of IB
+# transports) and Open MPI's ring (tests/progs/mpi_check).  Rows "client DEV
+# TEST MBPS", or "client_error DEV TEST WHY".
+ucx_bench() {
+	local dev=$1 test=$2 server=$3 client=$4 res
+	env UCX_NET_DEVICES=$dev:1 UCX_TLS=^shm,cma,tcp timeout 180 \
+		ucx_perftest -P 0 -p 13500 $server > $out/ucx-server.log 2>&1 &
+	wait_for 60 bash -c "ss -ltn 'sport = :13500' | grep -q LISTEN"
+	res=$(env UCX_NET_DEVICES=$dev:1 UCX_TLS=^shm,cma,tcp timeout 180 \
+		ucx_perftest -P 0 -p 13500 127.0.0.1 $client 2>&1)
+	wait
+	awk -v d=$dev -v t=$test '$1 == "Final:" { print "client", d, t, $7; found = 1 }
+		END { if (!found) exit 1 }' <<< "$res" >> $raw ||
+		echo "client_error $dev $test $(grep -m1 -E 'ERROR|Fatal' <<< "$res" | cut -c1-160)" >> $raw
+}
+for dev in hodp0 rxe0; do
+	note "clients on $dev"
+	ucx_bench $dev uct_put "-d $dev:1 -x rc_verbs" \
+		"-d $dev:1 -x rc_verbs -t put_bw -D zcopy -s 1048576 -n 1000"
+	ucx_bench $dev uct_get "-d $dev:1 -x rc_verbs" \
+		"-d $dev:1 -x rc_verbs -t get_bw -D zcopy -s 1048576 -n 1000"
+	ucx_bench $dev ucp_tag "" "-t tag_bw -s 1048576 -n 500"
+	mout=$(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 \
+		mpirun -np 2 --mca pml ucx -x UCX_TLS=^shm,cma,tcp -x UCX_NET_DEVICES=$dev:1 \
+		$bin/mpi_check 1048576 64 2>&1)
+	awk -v d=$dev '$1 == "ok" && $2 == "ring:" { print "client", d, "mpi_ring", $(NF - 3); found = 1 }
+		END { if (!found) exit 1 }' <<< "$mout" >> $raw ||
+		echo "client_error $dev mpi_ring $(grep -m1 -E 'ERROR|Fatal|not ok' <<< "$mout" | cut -c1-160)" >> $raw
+done
 rdma link delete rxe0
 
 note "hodp0 -> hodp1 across namespaces"

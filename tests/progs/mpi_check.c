@@ -9,8 +9,8 @@
  *             the previous one's, fenced;
  *   alltoall  BYTES / size to each rank.
  * Prints one "ok"/"not ok" line per part from rank 0 (with the bytes moved
- * and the wrong bytes counted over all ranks) and exits non-zero on any
- * wrong byte.
+ * and the wrong bytes counted over all ranks; for the ring, the rate of its
+ * transfers alone, for make bench) and exits non-zero on any wrong byte.
  */
 #include <mpi.h>
 #include <stdint.h>
@@ -42,16 +42,25 @@ static long long wrong(const unsigned char *buf, size_t len, int from, int round
 	return bad;
 }
 
-/* Sum @bad over the ranks and report @what from rank 0. */
-static int report(const char *what, long long bad, long long bytes, int rank)
+/*
+ * Sum @bad over the ranks and report @what from rank 0, with the bytes
+ * received in @secs of transfer (the slowest rank's), when timed.
+ */
+static int report(const char *what, long long bad, long long bytes, double secs, int rank)
 {
 	long long all_bad, all_bytes;
+	double slowest;
 
 	MPI_Allreduce(&bad, &all_bad, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
 	MPI_Allreduce(&bytes, &all_bytes, 1, MPI_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
-	if (rank == 0)
-		printf("%s %s: %lld bytes received, %lld wrong\n", all_bad ? "not ok" : "ok",
-		       what, all_bytes, all_bad);
+	MPI_Allreduce(&secs, &slowest, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+	if (rank != 0)
+		return all_bad != 0;
+	printf("%s %s: %lld bytes received, %lld wrong", all_bad ? "not ok" : "ok", what,
+	       all_bytes, all_bad);
+	if (slowest > 0)
+		printf(", %.1f MB/s per rank", bytes / slowest / 1e6);
+	printf("\n");
 	return all_bad != 0;
 }
 
@@ -60,17 +69,20 @@ static int ring(size_t len, int rounds, int rank, int size)
 	unsigned char *out = malloc(len), *in = malloc(len);
 	int next = (rank + 1) % size, prev = (rank + size - 1) % size;
 	long long bad = 0;
+	double secs = 0, t;
 
 	for (int r = 0; r < rounds; r++) {
 		fill(out, len, rank, r);
 		memset(in, 0, len);
+		t = MPI_Wtime();
 		MPI_Sendrecv(out, (int)len, MPI_BYTE, next, r, in, (int)len, MPI_BYTE, prev, r,
 			     MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+		secs += MPI_Wtime() - t;
 		bad += wrong(in, len, prev, r);
 	}
 	free(out);
 	free(in);
-	return report("ring", bad, (long long)len * rounds, rank);
+	return report("ring", bad, (long long)len * rounds, secs, rank);
 }
 
 /* Put our pattern into the next rank's window, then get the previous one's. */
@@ -89,7 +101,7 @@ static int put_get(size_t len, int rank, int size)
 	MPI_Put(src, (int)len, MPI_BYTE, next, 0, (int)len, MPI_BYTE, win);
 	MPI_Win_fence(0, win);
 	bad = wrong(base, len, prev, 1000);
-	err = report("MPI_Put into the next rank's window", bad, (long long)len, rank);
+	err = report("MPI_Put into the next rank's window", bad, (long long)len, 0, rank);
 
 	/* Our window now holds prev's pattern; next's holds ours. */
 	memset(dst, 0, len);
@@ -97,7 +109,7 @@ static int put_get(size_t len, int rank, int size)
 	MPI_Get(dst, (int)len, MPI_BYTE, next, 0, (int)len, MPI_BYTE, win);
 	MPI_Win_fence(0, win);
 	bad = wrong(dst, len, rank, 1000);
-	err |= report("MPI_Get from the next rank's window", bad, (long long)len, rank);
+	err |= report("MPI_Get from the next rank's window", bad, (long long)len, 0, rank);
 	MPI_Win_free(&win);
 	free(src);
 	free(dst);
@@ -117,7 +129,7 @@ static int alltoall(size_t len, int rank, int size)
 		bad += wrong(in + part * from, part, from, 2000 + rank);
 	free(out);
 	free(in);
-	return report("alltoall", bad, (long long)part * size, rank);
+	return report("alltoall", bad, (long long)part * size, 0, rank);
 }
 
 int main(int argc, char **argv)
