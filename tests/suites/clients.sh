@@ -123,8 +123,11 @@ mpi() {
 	fi
 }
 mpi "Open MPI over UCX, 2 ranks: ring, MPI_Put/MPI_Get, alltoall, every byte checked"
+faults0=$(odp_counter odp_page_faults_handled)
 mpi "Open MPI over UCX with ODP registration (UCX_REG_NONBLOCK_MEM_TYPES=host)" \
 	-x UCX_REG_NONBLOCK_MEM_TYPES=host
+faults=$(($(odp_counter odp_page_faults_handled) - faults0))
+check "Open MPI with ODP registration: ODP faults served it ($faults handled)" test "$faults" -gt 0
 
 # libfabric's verbs provider, hodp0 to hodp1 (ns1), payload checked (-c).
 fabric() {
