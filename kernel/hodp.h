@@ -30,6 +30,7 @@ struct dentry;
 #define HODP_MAX_CQE		((1 << 20) - 1)
 #define HODP_MAX_MR		0x40000
 #define HODP_MAX_PD		0x10000
+#define HODP_MAX_XRCD		0x10000
 #define HODP_MAX_AH		0x10000
 #define HODP_MAX_SRQ		0x10000
 #define HODP_MAX_SRQ_WR		0x4000
@@ -49,15 +50,18 @@ struct hodp_dev {
 	struct list_head list;		/* on the module's device list */
 	atomic_t num_ucontext;
 	atomic_t num_pd;
+	atomic_t num_xrcd;
 	atomic_t num_qp;
 	atomic_t num_srq;
 	atomic_t keys;			/* MRs and MWs: HODP_MAX_MR at most */
 
-	/* Objects the data path finds by number: keys, QPNs, AH numbers. */
+	/* Objects the data path finds by number: keys, QPNs, AH and SRQ numbers. */
 	struct xarray key_xa;
 	struct xarray qp_xa;
 	struct xarray ah_xa;
+	struct xarray srq_xa;
 	u32 next_qpn;
+	u32 next_srqn;
 
 	/* ODP faults and MRs (hodp_odp_fault.c). */
 	struct hodp_odp_dev odp;
@@ -79,6 +83,11 @@ struct hodp_ucontext {
 
 struct hodp_pd {
 	struct ib_pd ibpd;
+};
+
+/* An XRC domain: the core shares it and counts its users; nothing of ours. */
+struct hodp_xrcd {
+	struct ib_xrcd ibxrcd;
 };
 
 static inline struct hodp_dev *to_hdev(struct ib_device *ibdev)
@@ -138,5 +147,7 @@ void hodp_dealloc_ucontext(struct ib_ucontext *ibuc);
 /* hodp_pd.c */
 int hodp_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata);
 int hodp_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata);
+int hodp_alloc_xrcd(struct ib_xrcd *ibxrcd, struct ib_udata *udata);
+int hodp_dealloc_xrcd(struct ib_xrcd *ibxrcd, struct ib_udata *udata);
 
 #endif /* HODP_H */

@@ -121,7 +121,7 @@ static void hodp_comp_arm_timer(struct hodp_qp *qp)
 
 void hodp_comp_keep_timer(struct hodp_qp *qp)
 {
-	if (qp->ibqp.qp_type == IB_QPT_RC && hodp_qp_state(qp) == IB_QPS_RTS && !qp->rnr_wait &&
+	if (hodp_qp_reliable(qp) && hodp_qp_state(qp) == IB_QPS_RTS && !qp->rnr_wait &&
 	    qp->timeout && qp->acked_psn != qp->req_psn && !timer_pending(&qp->retry_timer))
 		hodp_comp_timer_set(qp, jiffies + hodp_comp_timeout_jiffies(qp));
 }
@@ -342,8 +342,10 @@ bool hodp_comp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 	bool parked = false;
 	u8 syndrome = 0;
 
-	if (qp->ibqp.qp_type != IB_QPT_RC || hodp_qp_state(qp) != IB_QPS_RTS ||
-	    (pkt->opcode & HODP_TRANSPORT_MASK) != HODP_TRANSPORT_RC)
+	/* Responses come to an RC QP or an XRC initiator, in their transport. */
+	if (!hodp_qp_reliable(qp) || qp->ibqp.qp_type == IB_QPT_XRC_TGT ||
+	    hodp_qp_state(qp) != IB_QPS_RTS ||
+	    (pkt->opcode & HODP_TRANSPORT_MASK) != hodp_qp_transport(qp))
 		goto out;
 
 	if (pkt->flags & HODP_F_AETH)
@@ -447,7 +449,7 @@ bool hodp_comp_run(struct hodp_qp *qp)
 		} else if (hodp_odp_waiting(&qp->rx_wait)) {
 			/* A response waits for our own page fault: not the peer's delay. */
 			hodp_comp_arm_timer(qp);
-		} else if (qp->ibqp.qp_type == IB_QPT_RC && qp->acked_psn != qp->req_psn) {
+		} else if (hodp_qp_reliable(qp) && qp->acked_psn != qp->req_psn) {
 			struct hodp_send_progress *sw;
 			u32 index;
 

@@ -76,24 +76,33 @@ static u32 hodp_cq_consumer(struct hodp_cq *cq)
 	return cq->q.mmap_entry ? hodp_queue_load(&cq->q.ring->consumer) : cq->kcons;
 }
 
+/* XRC QPs lack one CQ or both (an XRC target's receives complete on the SRQs' CQs). */
 void hodp_cq_attach_qp(struct hodp_qp *qp)
 {
-	spin_lock_irq(&qp->scq->lock);
-	list_add_tail(&qp->scq_node, &qp->scq->send_qps);
-	spin_unlock_irq(&qp->scq->lock);
-	spin_lock_irq(&qp->rcq->lock);
-	list_add_tail(&qp->rcq_node, &qp->rcq->recv_qps);
-	spin_unlock_irq(&qp->rcq->lock);
+	if (qp->scq) {
+		spin_lock_irq(&qp->scq->lock);
+		list_add_tail(&qp->scq_node, &qp->scq->send_qps);
+		spin_unlock_irq(&qp->scq->lock);
+	}
+	if (qp->rcq) {
+		spin_lock_irq(&qp->rcq->lock);
+		list_add_tail(&qp->rcq_node, &qp->rcq->recv_qps);
+		spin_unlock_irq(&qp->rcq->lock);
+	}
 }
 
 void hodp_cq_detach_qp(struct hodp_qp *qp)
 {
-	spin_lock_irq(&qp->scq->lock);
-	list_del(&qp->scq_node);
-	spin_unlock_irq(&qp->scq->lock);
-	spin_lock_irq(&qp->rcq->lock);
-	list_del(&qp->rcq_node);
-	spin_unlock_irq(&qp->rcq->lock);
+	if (qp->scq) {
+		spin_lock_irq(&qp->scq->lock);
+		list_del(&qp->scq_node);
+		spin_unlock_irq(&qp->scq->lock);
+	}
+	if (qp->rcq) {
+		spin_lock_irq(&qp->rcq->lock);
+		list_del(&qp->rcq_node);
+		spin_unlock_irq(&qp->rcq->lock);
+	}
 }
 
 /* Completions the CQ's QPs may still produce for work already posted (an upper bound). */
@@ -106,7 +115,7 @@ static u32 hodp_cq_promised(struct hodp_cq *cq)
 		n += min(READ_ONCE(qp->sq.ring->producer) - READ_ONCE(qp->sq_head),
 			 qp->sq.num_entries);
 	list_for_each_entry(qp, &cq->recv_qps, rcq_node)
-		if (!qp->srq)
+		if (hodp_qp_has_rq(qp))
 			n += min(READ_ONCE(qp->rq.ring->producer) - READ_ONCE(qp->rq_cons),
 				 qp->rq.num_entries);
 	return n;

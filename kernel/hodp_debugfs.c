@@ -27,6 +27,10 @@ static const char *hodp_debugfs_qp_type(enum ib_qp_type type)
 		return "UC";
 	case IB_QPT_UD:
 		return "UD";
+	case IB_QPT_XRC_INI:
+		return "XRC_INI";
+	case IB_QPT_XRC_TGT:
+		return "XRC_TGT";
 	default:
 		return "?";
 	}

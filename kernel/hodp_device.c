@@ -108,10 +108,12 @@ static void hodp_dealloc_driver(struct ib_device *ibdev)
 	hodp_odp_dev_fini(&hdev->odp);
 	hodp_mcast_cleanup(hdev);
 	mutex_destroy(&hdev->mcast_lock);
-	WARN_ON(!xa_empty(&hdev->key_xa) || !xa_empty(&hdev->qp_xa) || !xa_empty(&hdev->ah_xa));
+	WARN_ON(!xa_empty(&hdev->key_xa) || !xa_empty(&hdev->qp_xa) || !xa_empty(&hdev->ah_xa) ||
+		!xa_empty(&hdev->srq_xa));
 	xa_destroy(&hdev->key_xa);
 	xa_destroy(&hdev->qp_xa);
 	xa_destroy(&hdev->ah_xa);
+	xa_destroy(&hdev->srq_xa);
 	hodp_device_list_del(hdev);
 	netdev_put(hdev->ndev, &hdev->ndev_tracker);
 }
@@ -129,6 +131,10 @@ static void hodp_odp_caps(struct ib_device_attr *attr)
 		IB_ODP_SUPPORT_RECV | IB_ODP_SUPPORT_WRITE | IB_ODP_SUPPORT_SRQ_RECV;
 	attr->odp_caps.per_transport_caps.ud_odp_caps = IB_ODP_SUPPORT_SEND |
 		IB_ODP_SUPPORT_RECV | IB_ODP_SUPPORT_SRQ_RECV;
+	/* XRC: RC's, but for annex A19, which it does not carry, and receives only through SRQs. */
+	attr->odp_caps.per_transport_caps.xrc_odp_caps = IB_ODP_SUPPORT_SEND |
+		IB_ODP_SUPPORT_WRITE | IB_ODP_SUPPORT_READ | IB_ODP_SUPPORT_ATOMIC |
+		IB_ODP_SUPPORT_SRQ_RECV;
 }
 
 static const struct ib_device_ops hodp_dev_ops = {
@@ -140,6 +146,7 @@ static const struct ib_device_ops hodp_dev_ops = {
 	.alloc_hw_port_stats = hodp_alloc_hw_port_stats,
 	.alloc_mw = hodp_alloc_mw,
 	.alloc_pd = hodp_alloc_pd,
+	.alloc_xrcd = hodp_alloc_xrcd,
 	.alloc_ucontext = hodp_alloc_ucontext,
 	.attach_mcast = hodp_attach_mcast,
 	.create_ah = hodp_create_ah,
@@ -150,6 +157,7 @@ static const struct ib_device_ops hodp_dev_ops = {
 	.dealloc_driver = hodp_dealloc_driver,
 	.dealloc_mw = hodp_dealloc_mw,
 	.dealloc_pd = hodp_dealloc_pd,
+	.dealloc_xrcd = hodp_dealloc_xrcd,
 	.dealloc_ucontext = hodp_dealloc_ucontext,
 	.dereg_mr = hodp_dereg_mr,
 	.destroy_ah = hodp_destroy_ah,
@@ -189,6 +197,7 @@ static const struct ib_device_ops hodp_dev_ops = {
 	INIT_RDMA_OBJ_SIZE(ib_qp, hodp_qp, ibqp),
 	INIT_RDMA_OBJ_SIZE(ib_srq, hodp_srq, ibsrq),
 	INIT_RDMA_OBJ_SIZE(ib_ucontext, hodp_ucontext, ibuc),
+	INIT_RDMA_OBJ_SIZE(ib_xrcd, hodp_xrcd, ibxrcd),
 };
 
 static void hodp_init_attr(struct hodp_dev *hdev)
@@ -207,7 +216,7 @@ static void hodp_init_attr(struct hodp_dev *hdev)
 	attr->device_cap_flags = IB_DEVICE_SYS_IMAGE_GUID | IB_DEVICE_PORT_ACTIVE_EVENT |
 				 IB_DEVICE_RC_RNR_NAK_GEN | IB_DEVICE_SRQ_RESIZE |
 				 IB_DEVICE_MEM_WINDOW | IB_DEVICE_MEM_WINDOW_TYPE_2B |
-				 IB_DEVICE_FLUSH_GLOBAL | IB_DEVICE_ATOMIC_WRITE;
+				 IB_DEVICE_FLUSH_GLOBAL | IB_DEVICE_ATOMIC_WRITE | IB_DEVICE_XRC;
 	attr->kernel_cap_flags = IBK_ALLOW_USER_UNREG;
 	if (hodp_odp_supported())
 		hodp_odp_caps(attr);
@@ -289,6 +298,7 @@ int hodp_device_add(const char *ibdev_name, struct net_device *ndev)
 	xa_init_flags(&hdev->key_xa, XA_FLAGS_ALLOC1);
 	xa_init_flags(&hdev->qp_xa, XA_FLAGS_ALLOC);
 	xa_init_flags(&hdev->ah_xa, XA_FLAGS_ALLOC1);
+	xa_init_flags(&hdev->srq_xa, XA_FLAGS_ALLOC1);
 	hodp_odp_dev_init(&hdev->odp);
 	mutex_init(&hdev->mcast_lock);
 	INIT_LIST_HEAD(&hdev->mcast_groups);

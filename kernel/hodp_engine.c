@@ -27,9 +27,7 @@ void hodp_qp_schedule(struct hodp_qp *qp)
 /* Packets for a connected QP come from the peer modify_qp gave it. */
 static bool hodp_rx_from_peer(struct hodp_qp *qp, struct sk_buff *skb)
 {
-	enum ib_qp_type type = qp->ibqp.qp_type;
-
-	return (type != IB_QPT_RC && type != IB_QPT_UC) || hodp_pkt_from(skb, &qp->av);
+	return !hodp_qp_connected(qp) || hodp_pkt_from(skb, &qp->av);
 }
 
 static void hodp_qp_run(struct work_struct *work)
@@ -130,7 +128,10 @@ static void hodp_rx_fault_done(struct hodp_odp_wait *w)
 
 int hodp_qp_park(struct hodp_qp *qp, struct hodp_odp_wait *w, struct hodp_miss *miss)
 {
-	return hodp_odp_park(&qp->hdev->odp, qp->odp_owner, w, miss, qp->ibqp.qp_num);
+	/* An XRC target's faults are those of the process whose SRQ its request named. */
+	struct hodp_odp_owner *owner = qp->xrc_srq ? qp->xrc_srq->odp_owner : qp->odp_owner;
+
+	return hodp_odp_park(&qp->hdev->odp, owner, w, miss, qp->ibqp.qp_num);
 }
 
 void hodp_engine_init_qp(struct hodp_qp *qp)
@@ -238,7 +239,7 @@ void hodp_engine_set_state(struct hodp_qp *qp, enum ib_qp_state next)
 		qp->rnr_wait = false;
 		hodp_queue_store(&qp->sq.ring->consumer, prod);
 		qp->sq.ring->doorbell = 1;
-		if (!qp->srq) {
+		if (hodp_qp_has_rq(qp)) {
 			qp->rq_cons = READ_ONCE(qp->rq.ring->producer);
 			hodp_queue_store(&qp->rq.ring->consumer, qp->rq_cons);
 			qp->rq.ring->doorbell = 0;
@@ -273,7 +274,7 @@ void hodp_qp_error(struct hodp_qp *qp)
 {
 	hodp_set_state(qp, IB_QPS_ERR);
 	/* Receives posted from now on must be flushed too: ask the provider to kick. */
-	if (!qp->srq)
+	if (hodp_qp_has_rq(qp))
 		WRITE_ONCE(qp->rq.ring->doorbell, 1);
 	hodp_qp_schedule(qp);
 }

@@ -56,6 +56,11 @@ struct hodp_deth {
 	__be32 sqpn;
 } __packed;
 
+/* On XRC requests: the XRC SRQ that receives them (low 24 bits). */
+struct hodp_xrceth {
+	__be32 srqn;
+} __packed;
+
 struct hodp_immdt {
 	__be32 imm;
 } __packed;
@@ -88,6 +93,7 @@ struct hodp_feth {
 #define HODP_TRANSPORT_RC	0x00
 #define HODP_TRANSPORT_UC	0x20
 #define HODP_TRANSPORT_UD	0x60
+#define HODP_TRANSPORT_XRC	0xa0
 #define HODP_TRANSPORT_MASK	0xe0
 
 enum hodp_op {
@@ -158,7 +164,7 @@ static inline void hodp_bth_init(struct hodp_bth *bth, u8 opcode, u8 flags, u32 
 	bth->apsn = cpu_to_be32(apsn);
 }
 
-/* Bytes of extended headers after the BTH for @flags (DETH is added for UD). */
+/* Bytes of the operation's extended headers for @flags (hodp_transport_hdr_len() comes first). */
 static inline unsigned int hodp_ext_hdr_len(u16 flags)
 {
 	return (flags & HODP_F_FETH ? sizeof(struct hodp_feth) : 0) +
@@ -168,6 +174,29 @@ static inline unsigned int hodp_ext_hdr_len(u16 flags)
 	       (flags & HODP_F_ATMACK ? sizeof(struct hodp_atmack) : 0) +
 	       (flags & HODP_F_IMM ? sizeof(struct hodp_immdt) : 0) +
 	       (flags & HODP_F_IETH ? sizeof(struct hodp_ieth) : 0);
+}
+
+/*
+ * Bytes a transport puts between the BTH and the operation's headers: the
+ * DETH of UD, the XRCETH of an XRC request.
+ */
+static inline unsigned int hodp_transport_hdr_len(u8 opcode, u16 flags)
+{
+	switch (opcode & HODP_TRANSPORT_MASK) {
+	case HODP_TRANSPORT_UD:
+		return sizeof(struct hodp_deth);
+	case HODP_TRANSPORT_XRC:
+		return flags & HODP_F_REQ ? sizeof(struct hodp_xrceth) : 0;
+	default:
+		return 0;
+	}
+}
+
+/* BTH and every extended header of a packet of @opcode, which carries @flags. */
+static inline unsigned int hodp_hdr_len(u8 opcode, u16 flags)
+{
+	return sizeof(struct hodp_bth) + hodp_transport_hdr_len(opcode, flags) +
+	       hodp_ext_hdr_len(flags);
 }
 
 static inline u32 hodp_psn_add(u32 psn, u32 n)

@@ -305,7 +305,8 @@ struct hodp_mr *hodp_mr_get(struct hodp_dev *hdev, u32 key, struct ib_pd *pd, u6
 	return mr;
 }
 
-struct hodp_mr *hodp_rkey_get(struct hodp_qp *qp, u32 rkey, u64 iova, u64 len, int access)
+struct hodp_mr *hodp_rkey_get(struct hodp_qp *qp, struct ib_pd *pd, u32 rkey, u64 iova,
+			      u64 len, int access)
 {
 	struct hodp_dev *hdev = qp->hdev;
 	struct hodp_mr *mr;
@@ -314,13 +315,13 @@ struct hodp_mr *hodp_rkey_get(struct hodp_qp *qp, u32 rkey, u64 iova, u64 len, i
 	rcu_read_lock();
 	entry = xa_load(&hdev->key_xa, rkey >> 8);
 	if (entry && xa_pointer_tag(entry) == HODP_KEY_TAG_MW) {
-		mr = hodp_mw_resolve(qp, xa_untag_pointer(entry), rkey, iova, len, access);
+		mr = hodp_mw_resolve(qp, pd, xa_untag_pointer(entry), rkey, iova, len, access);
 		rcu_read_unlock();
 		return mr;
 	}
 	rcu_read_unlock();
 
-	mr = hodp_mr_lookup(hdev, rkey, true, qp->ibqp.pd, access);
+	mr = hodp_mr_lookup(hdev, rkey, true, pd, access);
 	if (mr && len && !hodp_mr_covers(mr, iova, len)) {
 		hodp_mr_put(mr);
 		return NULL;

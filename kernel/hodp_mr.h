@@ -69,12 +69,14 @@ void hodp_key_free(struct hodp_dev *hdev, u32 key);
  * Data path.  hodp_mr_get() looks an lkey up and checks that it is valid in
  * @pd with @access (0 for local reads) over [iova, iova + len);
  * hodp_rkey_get() does the same for an rkey (of an MR or a memory window)
- * arriving at @qp, and checks no range when @len is 0.  The caller drops the
+ * arriving at @qp for @pd (an XRC target's: the SRQ's), and checks no range
+ * when @len is 0.  The caller drops the
  * reference with hodp_mr_put().
  */
 struct hodp_mr *hodp_mr_get(struct hodp_dev *hdev, u32 key, struct ib_pd *pd, u64 iova,
 			    u64 len, int access);
-struct hodp_mr *hodp_rkey_get(struct hodp_qp *qp, u32 rkey, u64 iova, u64 len, int access);
+struct hodp_mr *hodp_rkey_get(struct hodp_qp *qp, struct ib_pd *pd, u32 rkey, u64 iova,
+			      u64 len, int access);
 bool hodp_mr_covers(struct hodp_mr *mr, u64 iova, u64 len);
 void hodp_mr_put(struct hodp_mr *mr);
 

@@ -159,13 +159,13 @@ out_rcu:
 }
 
 /* Only bound type 2 windows can be invalidated; remotely, only by the QP they serve. */
-static int hodp_invalidate(struct hodp_qp *qp, u32 rkey, bool remote)
+static int hodp_invalidate(struct hodp_qp *qp, struct ib_pd *pd, u32 rkey, bool remote)
 {
 	struct hodp_window *win;
 	int err = -EINVAL;
 
 	rcu_read_lock();
-	win = hodp_window_lock(qp->hdev, rkey, qp->ibqp.pd);
+	win = hodp_window_lock(qp->hdev, rkey, pd);
 	if (win) {
 		if (win->type == IB_MW_TYPE_2 && win->bound &&
 		    (!remote || win->qpn == qp->ibqp.qp_num)) {
@@ -180,21 +180,21 @@ static int hodp_invalidate(struct hodp_qp *qp, u32 rkey, bool remote)
 
 enum ib_wc_status hodp_local_invalidate(struct hodp_qp *qp, u32 rkey)
 {
-	return hodp_invalidate(qp, rkey, false) ? IB_WC_LOC_QP_OP_ERR : IB_WC_SUCCESS;
+	return hodp_invalidate(qp, qp->ibqp.pd, rkey, false) ? IB_WC_LOC_QP_OP_ERR : IB_WC_SUCCESS;
 }
 
-int hodp_remote_invalidate(struct hodp_qp *qp, u32 rkey)
+int hodp_remote_invalidate(struct hodp_qp *qp, struct ib_pd *pd, u32 rkey)
 {
-	return hodp_invalidate(qp, rkey, true);
+	return hodp_invalidate(qp, pd, rkey, true);
 }
 
-struct hodp_mr *hodp_mw_resolve(struct hodp_qp *qp, struct hodp_window *win, u32 rkey,
-				u64 iova, u64 len, int access)
+struct hodp_mr *hodp_mw_resolve(struct hodp_qp *qp, struct ib_pd *pd, struct hodp_window *win,
+				u32 rkey, u64 iova, u64 len, int access)
 {
 	struct hodp_mr *mr = NULL;
 
 	spin_lock(&win->lock);
-	if (win->bound && win->rkey == rkey && win->pd == qp->ibqp.pd &&
+	if (win->bound && win->rkey == rkey && win->pd == pd &&
 	    (win->type == IB_MW_TYPE_1 || win->qpn == qp->ibqp.qp_num) &&
 	    (win->access & access) == access &&
 	    (!len || (iova >= win->va && len <= win->length &&

@@ -44,11 +44,11 @@ int hodp_dealloc_mw(struct ib_mw *ibmw);
 /* Requester: execute a bind or local-invalidate WQE; returns its completion status. */
 enum ib_wc_status hodp_mw_bind(struct hodp_qp *qp, const struct hodp_send_wqe *wqe);
 enum ib_wc_status hodp_local_invalidate(struct hodp_qp *qp, u32 rkey);
-/* Responder: SEND with Invalidate; 0 or -EINVAL. */
-int hodp_remote_invalidate(struct hodp_qp *qp, u32 rkey);
+/* Responder: SEND with Invalidate of a window in @pd; 0 or -EINVAL. */
+int hodp_remote_invalidate(struct hodp_qp *qp, struct ib_pd *pd, u32 rkey);
 
 /* Under rcu_read_lock(): the MR behind @win for an access by @qp, referenced, or NULL. */
-struct hodp_mr *hodp_mw_resolve(struct hodp_qp *qp, struct hodp_window *win, u32 rkey,
-				u64 iova, u64 len, int access);
+struct hodp_mr *hodp_mw_resolve(struct hodp_qp *qp, struct ib_pd *pd, struct hodp_window *win,
+				u32 rkey, u64 iova, u64 len, int access);
 
 #endif /* HODP_MW_H */

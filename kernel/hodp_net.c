@@ -402,6 +402,8 @@ static bool hodp_op_valid(u8 opcode)
 		       !(hodp_op_flags[op] & HODP_F_IETH);
 	case HODP_TRANSPORT_UD:
 		return op == HODP_SEND_ONLY || op == HODP_SEND_ONLY_IMM;
+	case HODP_TRANSPORT_XRC:
+		return !(hodp_op_flags[op] & HODP_F_PLACE);	/* annex A19 is RC's */
 	default:
 		return false;
 	}
@@ -487,9 +489,7 @@ static int hodp_parse(struct sk_buff *skb, bool local)
 	pkt->psn = be32_to_cpu(bth->apsn) & HODP_PSN_MASK;
 	pkt->ackreq = !!(be32_to_cpu(bth->apsn) & HODP_BTH_ACKREQ);
 	pkt->solicited = !!(bth->flags & HODP_BTH_SE);
-	pkt->hdr_len = sizeof(*bth) + hodp_ext_hdr_len(pkt->flags);
-	if ((bth->opcode & HODP_TRANSPORT_MASK) == HODP_TRANSPORT_UD)
-		pkt->hdr_len += sizeof(struct hodp_deth);
+	pkt->hdr_len = hodp_hdr_len(bth->opcode, pkt->flags);
 	pad = (bth->flags & HODP_BTH_PAD_MASK) >> HODP_BTH_PAD_SHIFT;
 	if (skb->len < pkt->hdr_len + pad + HODP_ICRC_SIZE || !pskb_may_pull(skb, pkt->hdr_len))
 		return -EINVAL;

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Protection domains: the core tracks them; the engine compares pointers. */
+/*
+ * Protection and XRC domains: the core tracks them (and shares XRC domains
+ * between processes); the engine compares pointers.
+ */
 #include "hodp.h"
 
 int hodp_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
@@ -16,5 +19,22 @@ int hodp_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
 int hodp_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
 {
 	atomic_dec(&to_hdev(ibpd->device)->num_pd);
+	return 0;
+}
+
+int hodp_alloc_xrcd(struct ib_xrcd *ibxrcd, struct ib_udata *udata)
+{
+	struct hodp_dev *hdev = to_hdev(ibxrcd->device);
+
+	if (atomic_inc_return(&hdev->num_xrcd) > HODP_MAX_XRCD) {
+		atomic_dec(&hdev->num_xrcd);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int hodp_dealloc_xrcd(struct ib_xrcd *ibxrcd, struct ib_udata *udata)
+{
+	atomic_dec(&to_hdev(ibxrcd->device)->num_xrcd);
 	return 0;
 }

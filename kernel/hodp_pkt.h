@@ -64,17 +64,23 @@ static inline struct hodp_bth *hodp_pkt_bth(struct sk_buff *skb)
 /* The extended header of kind @f (one HODP_F_* bit) in a parsed packet. */
 static inline void *hodp_pkt_ext(struct sk_buff *skb, u16 f)
 {
-	u16 flags = hodp_pkt(skb)->flags;
-	void *p = skb->data + sizeof(struct hodp_bth);
+	const struct hodp_pkt *pkt = hodp_pkt(skb);
 
-	if ((hodp_pkt(skb)->opcode & HODP_TRANSPORT_MASK) == HODP_TRANSPORT_UD)
-		p += sizeof(struct hodp_deth);
-	return p + hodp_ext_hdr_len(flags & (f - 1));
+	return skb->data + sizeof(struct hodp_bth) +
+	       hodp_transport_hdr_len(pkt->opcode, pkt->flags) +
+	       hodp_ext_hdr_len(pkt->flags & (f - 1));
 }
 
 static inline struct hodp_deth *hodp_pkt_deth(struct sk_buff *skb)
 {
 	return (struct hodp_deth *)(skb->data + sizeof(struct hodp_bth));
+}
+
+/* The XRC SRQ number an XRC request names. */
+static inline u32 hodp_pkt_xrc_srqn(struct sk_buff *skb)
+{
+	return be32_to_cpu(((struct hodp_xrceth *)(skb->data + sizeof(struct hodp_bth)))->srqn) &
+	       HODP_QPN_MASK;
 }
 
 /* hodp_net.c */

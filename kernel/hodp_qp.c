@@ -31,19 +31,30 @@ static int hodp_qp_check_init(struct hodp_dev *hdev, struct ib_qp_init_attr *ini
 {
 	struct ib_qp_cap *cap = &init->cap;
 
+	if (init->create_flags)
+		return -EOPNOTSUPP;
 	switch (init->qp_type) {
 	case IB_QPT_RC:
 	case IB_QPT_UC:
 	case IB_QPT_UD:
 	case IB_QPT_GSI:
+		if (!init->send_cq || !init->recv_cq)
+			return -EINVAL;
 		break;
+	case IB_QPT_XRC_INI:
+		/* Sends only: responses complete on its send CQ. */
+		if (!init->send_cq || init->srq)
+			return -EINVAL;
+		break;
+	case IB_QPT_XRC_TGT:
+		/* Receives only, into the SRQs its requests name: its queues' sizes mean nothing. */
+		if (!init->xrcd)
+			return -EINVAL;
+		*cap = (struct ib_qp_cap){};
+		return 0;
 	default:
 		return -EOPNOTSUPP;
 	}
-	if (init->create_flags)
-		return -EOPNOTSUPP;
-	if (!init->send_cq || !init->recv_cq)
-		return -EINVAL;
 	if (cap->max_send_wr > HODP_MAX_QP_WR || cap->max_send_sge > HODP_MAX_SGE ||
 	    cap->max_inline_data > HODP_MAX_INLINE)
 		return -EINVAL;
@@ -88,9 +99,9 @@ static void hodp_qp_unpublish(struct hodp_qp *qp)
 }
 
 /*
- * The SQ and (without an SRQ) the RQ, at least one slot each so that the
- * rings always exist, and what their strides leave room for.  On failure
- * the caller cleans up both.
+ * The SQ, at least one slot so that it always exists (an XRC target's is
+ * the kernel's, never posted to), the RQ of a QP that has one, and what
+ * their strides leave room for.  On failure the caller cleans up both.
  */
 static int hodp_qp_init_rings(struct hodp_qp *qp, const struct ib_qp_cap *cap,
 			      struct ib_ucontext *uctx, struct hodp_create_qp_resp *resp)
@@ -111,6 +122,11 @@ static int hodp_qp_init_rings(struct hodp_qp *qp, const struct ib_qp_cap *cap,
 			       HODP_MAX_INLINE);
 	if (qp->srq) {
 		qp->max_recv_sge = qp->srq->max_sge;
+		return 0;
+	}
+	if (!hodp_qp_has_rq(qp)) {
+		/* An XRC target's receive WQEs come from any SRQ. */
+		qp->max_recv_sge = qp->ibqp.qp_type == IB_QPT_XRC_TGT ? HODP_MAX_SGE : 0;
 		return 0;
 	}
 	qp->max_recv_sge = max_t(u32, cap->max_recv_sge, 1);
@@ -135,6 +151,9 @@ int hodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init, struct ib_u
 	err = hodp_qp_check_init(hdev, init);
 	if (err)
 		return err;
+	/* A kernel send WR has no field for the XRC SRQ. */
+	if (init->qp_type == IB_QPT_XRC_INI && !udata)
+		return -EOPNOTSUPP;
 	if (udata && udata->outlen < sizeof(resp))
 		return -EINVAL;
 	if (atomic_inc_return(&hdev->num_qp) > HODP_MAX_QP) {
@@ -147,8 +166,8 @@ int hodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init, struct ib_u
 	qp->odp_owner = uctx ? to_huc(uctx)->odp_owner : &hdev->odp.kernel_owner;
 	qp->state = IB_QPS_RESET;
 	qp->sq_sig_all = init->sq_sig_type == IB_SIGNAL_ALL_WR;
-	qp->scq = to_hcq(init->send_cq);
-	qp->rcq = to_hcq(init->recv_cq);
+	qp->scq = init->qp_type != IB_QPT_XRC_TGT ? to_hcq(init->send_cq) : NULL;
+	qp->rcq = init->recv_cq && !hodp_qp_is_xrc(qp) ? to_hcq(init->recv_cq) : NULL;
 	qp->srq = init->srq ? to_hsrq(init->srq) : NULL;
 	qp->mtu = ib_mtu_enum_to_int(IB_MTU_256);
 	qp->path_mtu = IB_MTU_256;
@@ -177,11 +196,13 @@ int hodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init, struct ib_u
 		if (err)
 			goto err_qpn;
 	}
+	if (init->qp_type == IB_QPT_XRC_TGT)
+		return 0;
 	/* What the rings hold: a caller's request rounded up. */
 	init->cap.max_send_wr = qp->sq.num_entries;
 	init->cap.max_send_sge = qp->max_send_sge;
 	init->cap.max_inline_data = qp->max_inline;
-	if (!qp->srq) {
+	if (hodp_qp_has_rq(qp)) {
 		init->cap.max_recv_wr = qp->rq.num_entries;
 		init->cap.max_recv_sge = qp->max_recv_sge;
 	}
@@ -228,8 +249,8 @@ static int hodp_qp_check_attr(struct hodp_qp *qp, struct ib_qp_attr *attr, int m
 	    (attr->cap.max_send_wr > qp->sq.num_entries ||
 	     attr->cap.max_send_sge > qp->max_send_sge ||
 	     attr->cap.max_inline_data > qp->max_inline ||
-	     (!qp->srq && (attr->cap.max_recv_wr > qp->rq.num_entries ||
-			   attr->cap.max_recv_sge > qp->max_recv_sge))))
+	     (hodp_qp_has_rq(qp) && (attr->cap.max_recv_wr > qp->rq.num_entries ||
+				     attr->cap.max_recv_sge > qp->max_recv_sge))))
 		return -EINVAL;	/* rings are not resized */
 	return 0;
 }
@@ -310,13 +331,13 @@ int hodp_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 			goto out;
 	}
 	/*
-	 * READ/atomic responder resources, when an RC QP first becomes able
-	 * to receive: as many as any max_dest_rd_atomic, which may change
-	 * later (SQD to SQD), while the array and the responder's pointers
-	 * into it stay.
+	 * READ/atomic responder resources, when an RC QP or XRC target first
+	 * becomes able to receive: as many as any max_dest_rd_atomic, which
+	 * may change later (SQD to SQD), while the array and the responder's
+	 * pointers into it stay.
 	 */
 	if ((mask & IB_QP_STATE) && next == IB_QPS_RTR && !qp->rd_res &&
-	    ibqp->qp_type == IB_QPT_RC) {
+	    hodp_qp_reliable(qp) && ibqp->qp_type != IB_QPT_XRC_INI) {
 		qp->rd_res = kcalloc(HODP_MAX_RD_ATOM, sizeof(*qp->rd_res), GFP_KERNEL_ACCOUNT);
 		err = -ENOMEM;
 		if (!qp->rd_res)
@@ -368,9 +389,9 @@ int hodp_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	attr->cap.max_send_wr = qp->sq.num_entries;
 	attr->cap.max_send_sge = qp->max_send_sge;
 	attr->cap.max_inline_data = qp->max_inline;
-	attr->cap.max_recv_wr = qp->srq ? 0 : qp->rq.num_entries;
-	attr->cap.max_recv_sge = qp->srq ? 0 : qp->max_recv_sge;
-	if (ibqp->qp_type == IB_QPT_RC || ibqp->qp_type == IB_QPT_UC) {
+	attr->cap.max_recv_wr = hodp_qp_has_rq(qp) ? qp->rq.num_entries : 0;
+	attr->cap.max_recv_sge = hodp_qp_has_rq(qp) ? qp->max_recv_sge : 0;
+	if (hodp_qp_connected(qp)) {
 		attr->ah_attr.type = RDMA_AH_ATTR_TYPE_ROCE;
 		rdma_ah_set_port_num(&attr->ah_attr, 1);
 		rdma_ah_set_grh(&attr->ah_attr, &av->dgid, av->flow_label, av->sgid_index,
@@ -512,7 +533,11 @@ int hodp_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		return 0;
 	}
 
-	if (READ_ONCE(qp->state) < IB_QPS_RTS) {
+	/*
+	 * An XRC target is the kernel's on behalf of every process that
+	 * opened it, and it sends nothing.
+	 */
+	if (READ_ONCE(qp->state) < IB_QPS_RTS || ibqp->qp_type == IB_QPT_XRC_TGT) {
 		*bad_wr = wr;
 		return -EINVAL;
 	}
@@ -536,7 +561,7 @@ int hodp_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 	unsigned long flags;
 	int err = 0;
 
-	if (qp->srq || qp->is_user) {
+	if (!hodp_qp_has_rq(qp) || qp->is_user) {
 		*bad_wr = wr;
 		return -EINVAL;
 	}

@@ -13,6 +13,7 @@
 #include <linux/workqueue.h>
 #include <rdma/ib_verbs.h>
 
+#include "hodp_hdr.h"
 #include "hodp_odp.h"
 #include "hodp_queue.h"
 
@@ -61,6 +62,7 @@ struct hodp_rd_res {
 	u32 rkey;
 	u32 length;
 	u64 orig;		/* atomics: the value returned */
+	u32 xrc_srqn;		/* XRC target: the SRQ (and so the PD) the READ named */
 };
 
 struct hodp_qp {
@@ -147,6 +149,13 @@ struct hodp_qp {
 	/* RC: HODP_MAX_RD_ATOM entries, the first max_dest_rd_atomic used round robin. */
 	struct hodp_rd_res *rd_res;
 	u32 rd_res_next;
+	/*
+	 * XRC target: the SRQ the request in hand names, referenced while it
+	 * is handled (hodp_resp_xrc_enter()), whose PD, receive WQEs and CQ
+	 * it uses; and the SRQ of the message in progress.
+	 */
+	struct hodp_srq *xrc_srq;
+	u32 xrc_srqn;
 	/* An RDMA READ being answered, possibly over several runs. */
 	struct hodp_rd_res *read_active;
 	u32 read_psn;
@@ -178,6 +187,45 @@ static inline enum ib_qp_state hodp_qp_state(struct hodp_qp *qp)
 static inline struct hodp_qp *to_hqp(struct ib_qp *ibqp)
 {
 	return container_of(ibqp, struct hodp_qp, ibqp);
+}
+
+static inline bool hodp_qp_is_xrc(const struct hodp_qp *qp)
+{
+	return qp->ibqp.qp_type == IB_QPT_XRC_INI || qp->ibqp.qp_type == IB_QPT_XRC_TGT;
+}
+
+/* RC and both ends of XRC: acknowledged and retried. */
+static inline bool hodp_qp_reliable(const struct hodp_qp *qp)
+{
+	return qp->ibqp.qp_type == IB_QPT_RC || hodp_qp_is_xrc(qp);
+}
+
+/* Connected to one peer QP by modify_qp. */
+static inline bool hodp_qp_connected(const struct hodp_qp *qp)
+{
+	return hodp_qp_reliable(qp) || qp->ibqp.qp_type == IB_QPT_UC;
+}
+
+/* The transport bits of the QP's BTH opcodes. */
+static inline u8 hodp_qp_transport(const struct hodp_qp *qp)
+{
+	switch (qp->ibqp.qp_type) {
+	case IB_QPT_RC:
+		return HODP_TRANSPORT_RC;
+	case IB_QPT_UC:
+		return HODP_TRANSPORT_UC;
+	case IB_QPT_XRC_INI:
+	case IB_QPT_XRC_TGT:
+		return HODP_TRANSPORT_XRC;
+	default:
+		return HODP_TRANSPORT_UD;
+	}
+}
+
+/* A receive queue of its own: not on an SRQ, not XRC (whose target takes the request's SRQ). */
+static inline bool hodp_qp_has_rq(const struct hodp_qp *qp)
+{
+	return !qp->srq && !hodp_qp_is_xrc(qp);
 }
 
 int hodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init, struct ib_udata *udata);

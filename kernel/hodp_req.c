@@ -25,23 +25,6 @@
 /* An RC requester asks for an ACK at least this often within a message. */
 #define HODP_ACKREQ_EVERY	16
 
-static bool hodp_qp_connected(struct hodp_qp *qp)
-{
-	return qp->ibqp.qp_type == IB_QPT_RC || qp->ibqp.qp_type == IB_QPT_UC;
-}
-
-static u8 hodp_transport(struct hodp_qp *qp)
-{
-	switch (qp->ibqp.qp_type) {
-	case IB_QPT_RC:
-		return HODP_TRANSPORT_RC;
-	case IB_QPT_UC:
-		return HODP_TRANSPORT_UC;
-	default:
-		return HODP_TRANSPORT_UD;
-	}
-}
-
 /* Copy newly posted WQEs out of the shared ring: userspace may rewrite a slot at any time. */
 static void hodp_req_fetch(struct hodp_qp *qp)
 {
@@ -80,6 +63,11 @@ bool hodp_opcode_valid(struct hodp_qp *qp, u32 opcode)
 	case IB_QPT_UC:
 		ops = HODP_UC_WR_OPS;
 		break;
+	case IB_QPT_XRC_INI:
+		ops = HODP_XRC_WR_OPS;
+		break;
+	case IB_QPT_XRC_TGT:
+		return false;	/* it has no send queue */
 	default:
 		ops = HODP_UD_WR_OPS;
 		break;
@@ -289,7 +277,7 @@ static void hodp_req_ext_hdrs(struct hodp_qp *qp, struct hodp_send_wqe *wqe, u8 
 {
 	u16 flags = hodp_op_flags[op];
 
-	if (hodp_transport(qp) == HODP_TRANSPORT_UD) {
+	if (hodp_qp_transport(qp) == HODP_TRANSPORT_UD) {
 		struct hodp_deth *deth = p;
 		u32 qkey = wqe->wr.ud.remote_qkey;
 
@@ -297,6 +285,9 @@ static void hodp_req_ext_hdrs(struct hodp_qp *qp, struct hodp_send_wqe *wqe, u8 
 		deth->qkey = cpu_to_be32((int)qkey < 0 ? qp->qkey : qkey);
 		deth->sqpn = cpu_to_be32(qp->ibqp.qp_num);
 		p += sizeof(*deth);
+	} else if (hodp_qp_transport(qp) == HODP_TRANSPORT_XRC) {
+		((struct hodp_xrceth *)p)->srqn = cpu_to_be32(wqe->xrc_srqn & HODP_QPN_MASK);
+		p += sizeof(struct hodp_xrceth);
 	}
 	if (flags & HODP_F_FETH) {
 		((struct hodp_feth *)p)->bits =
@@ -342,11 +333,11 @@ static void hodp_req_headers(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
 {
 	u32 rel = hodp_psn_diff(qp->req_psn, sw->first_psn);
 	struct hodp_bth *bth = (struct hodp_bth *)skb->data;
-	u8 transport = hodp_transport(qp);
+	u8 transport = hodp_qp_transport(qp);
 	bool ackreq;
 
 	/* Asked whenever one of the packets it stands for would ask. */
-	ackreq = transport == HODP_TRANSPORT_RC &&
+	ackreq = hodp_qp_reliable(qp) &&
 		 (last || (rel + npkts) / HODP_ACKREQ_EVERY > rel / HODP_ACKREQ_EVERY);
 	hodp_bth_init(bth, transport | op, ((-paylen & 3) << HODP_BTH_PAD_SHIFT) |
 		      (last && (wqe->send_flags & IB_SEND_SOLICITED) ? HODP_BTH_SE : 0),
@@ -378,8 +369,7 @@ static void hodp_req_shape(struct hodp_pkt_build *b)
 		rp->last = offset + b->paylen == rp->sw->length;
 		rp->op = hodp_req_op(rp->wqe->opcode, offset == 0, rp->last);
 	}
-	b->hdr_len = sizeof(struct hodp_bth) + hodp_ext_hdr_len(hodp_op_flags[rp->op]) +
-		     (hodp_transport(qp) == HODP_TRANSPORT_UD ? sizeof(struct hodp_deth) : 0);
+	b->hdr_len = hodp_hdr_len(hodp_qp_transport(qp) | rp->op, hodp_op_flags[rp->op]);
 	b->by_ref = rp->op != HODP_ATOMIC_WRITE && !(rp->wqe->send_flags & IB_SEND_INLINE);
 }
 
@@ -413,7 +403,7 @@ static int hodp_req_fill(struct hodp_pkt_build *b, struct sk_buff *skb, struct h
 static void hodp_req_sent(struct hodp_qp *qp, struct hodp_send_wqe *wqe,
 			  struct hodp_send_progress *sw, u32 npkts, u32 paylen, bool last)
 {
-	bool rc = hodp_transport(qp) == HODP_TRANSPORT_RC;
+	bool rc = hodp_qp_reliable(qp);
 
 	/* A READ occupies one PSN per response packet. */
 	if (wqe->opcode == IB_WR_RDMA_READ)
@@ -463,9 +453,9 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 	if (rp.b.peer)
 		train = hodp_pkt_train_len(qp, rp.sw->length - qp->req_offset);
 	window = hodp_req_window(train);
-	if (qp->ibqp.qp_type == IB_QPT_RC && hodp_psn_diff(qp->req_psn, qp->acked_psn) >= window)
+	if (hodp_qp_reliable(qp) && hodp_psn_diff(qp->req_psn, qp->acked_psn) >= window)
 		goto out;
-	if (hodp_transport(qp) == HODP_TRANSPORT_UD) {
+	if (hodp_qp_transport(qp) == HODP_TRANSPORT_UD) {
 		if (!hodp_ah_lookup(qp->hdev, rp.wqe->wr.ud.ah_num, qp->ibqp.pd, &ud_av)) {
 			hodp_req_complete_error(qp, rp.sw, IB_WC_LOC_QP_OP_ERR);
 			goto out;
@@ -481,7 +471,7 @@ static bool hodp_req_send_one(struct hodp_qp *qp)
 		rp.b.paylen = sizeof(u64);
 	/* A train fills what the window has left: room for one at least. */
 	if (!rp.single && train)
-		rp.b.npkts = qp->ibqp.qp_type != IB_QPT_RC ? train :
+		rp.b.npkts = !hodp_qp_reliable(qp) ? train :
 			min_t(u32, train, window - hodp_psn_diff(qp->req_psn, qp->acked_psn));
 	skb = hodp_pkt_build(qp, &rp.b);
 	if (!skb)

@@ -44,9 +44,52 @@ static bool hodp_resp_park(struct hodp_qp *qp, int err, struct hodp_miss *miss)
 	return true;
 }
 
+/*
+ * An XRC target's request is executed with the PD, receive WQEs and CQ of
+ * the XRC SRQ it names; other QPs' with their own.
+ */
+static struct ib_pd *hodp_resp_pd(struct hodp_qp *qp)
+{
+	return qp->xrc_srq ? qp->xrc_srq->ibsrq.pd : qp->ibqp.pd;
+}
+
+static struct hodp_cq *hodp_resp_rcq(struct hodp_qp *qp)
+{
+	return qp->xrc_srq ? qp->xrc_srq->cq : qp->rcq;
+}
+
+/*
+ * XRC target: take the SRQ numbered @srqn for the request in hand.  It must
+ * be an XRC SRQ of the QP's domain.  SRQ numbers are allocated cyclically:
+ * a number reused while a message is open reaches an SRQ of the same domain
+ * at worst.
+ */
+static bool hodp_resp_xrc_enter(struct hodp_qp *qp, u32 srqn)
+{
+	struct hodp_srq *srq = hodp_srq_get(qp->hdev, srqn);
+
+	if (!srq)
+		return false;
+	if (srq->ibsrq.srq_type != IB_SRQT_XRC || srq->ibsrq.ext.xrc.xrcd != qp->ibqp.xrcd) {
+		hodp_srq_put(srq);
+		return false;
+	}
+	qp->xrc_srq = srq;
+	return true;
+}
+
+static void hodp_resp_xrc_leave(struct hodp_qp *qp)
+{
+	if (qp->xrc_srq) {
+		hodp_srq_put(qp->xrc_srq);
+		qp->xrc_srq = NULL;
+	}
+}
+
 static void hodp_resp_send_ack(struct hodp_qp *qp, u8 op, u32 psn, u8 syndrome, u64 orig)
 {
-	unsigned int hdr_len = sizeof(struct hodp_bth) + hodp_ext_hdr_len(hodp_op_flags[op]);
+	u8 opcode = hodp_qp_transport(qp) | op;
+	unsigned int hdr_len = hodp_hdr_len(opcode, hodp_op_flags[op]);
 	struct hodp_aeth *aeth;
 	struct hodp_bth *bth;
 	struct sk_buff *skb;
@@ -55,7 +98,7 @@ static void hodp_resp_send_ack(struct hodp_qp *qp, u8 op, u32 psn, u8 syndrome, 
 	if (!skb)
 		return;	/* the requester's retry covers a lost ACK */
 	bth = (struct hodp_bth *)skb->data;
-	hodp_bth_init(bth, HODP_TRANSPORT_RC | op, 0, qp->dest_qpn, psn);
+	hodp_bth_init(bth, opcode, 0, qp->dest_qpn, psn);
 	aeth = (struct hodp_aeth *)(bth + 1);
 	aeth->smsn = cpu_to_be32((u32)syndrome << 24 | (qp->msn & 0xffffff));
 	if (op == HODP_ATOMIC_ACKNOWLEDGE)
@@ -112,7 +155,7 @@ static void hodp_resp_complete_recv(struct hodp_qp *qp, struct sk_buff *skb,
 					    hodp_pkt_ext(skb, HODP_F_IETH))->rkey);
 	}
 	qp->recv_active = false;
-	hodp_qp_complete(qp, qp->rcq, &cqe, pkt->solicited);
+	hodp_qp_complete(qp, hodp_resp_rcq(qp), &cqe, pkt->solicited);
 }
 
 /* Map a local copy failure to the receive completion and the NAK to send. */
@@ -148,7 +191,7 @@ static enum hodp_resp_result hodp_resp_send(struct hodp_qp *qp, struct sk_buff *
 		return HODP_RESP_NAK_INVALID;
 
 	/* How long the message is, only its last packet says: a packet's worth. */
-	err = hodp_sge_copy(qp->hdev, qp->ibqp.pd, rwqe->sge, rwqe->num_sge, qp->recv_offset,
+	err = hodp_sge_copy(qp->hdev, hodp_resp_pd(qp), rwqe->sge, rwqe->num_sge, qp->recv_offset,
 			    HODP_XFER_SKB(skb, pkt->hdr_len), pkt->paylen, pkt->paylen, HODP_TO_MR,
 			    &miss);
 	if (hodp_resp_park(qp, err, &miss))
@@ -158,8 +201,9 @@ static enum hodp_resp_result hodp_resp_send(struct hodp_qp *qp, struct sk_buff *
 	qp->recv_offset += pkt->paylen;
 
 	if ((pkt->flags & HODP_F_IETH) &&
-	    hodp_remote_invalidate(qp, be32_to_cpu(((struct hodp_ieth *)
-						    hodp_pkt_ext(skb, HODP_F_IETH))->rkey))) {
+	    hodp_remote_invalidate(qp, hodp_resp_pd(qp),
+				   be32_to_cpu(((struct hodp_ieth *)
+						hodp_pkt_ext(skb, HODP_F_IETH))->rkey))) {
 		hodp_resp_complete_recv(qp, skb, IB_WC_REM_INV_REQ_ERR, IB_WC_RECV, 0);
 		return HODP_RESP_NAK_INVALID;
 	}
@@ -186,8 +230,8 @@ static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff 
 		if (!(qp->access_flags & IB_ACCESS_REMOTE_WRITE))
 			return HODP_RESP_NAK_ACCESS;
 		if (len) {
-			mr = hodp_rkey_get(qp, be32_to_cpu(reth->rkey), va, len,
-					   IB_ACCESS_REMOTE_WRITE);
+			mr = hodp_rkey_get(qp, hodp_resp_pd(qp), be32_to_cpu(reth->rkey), va,
+					   len, IB_ACCESS_REMOTE_WRITE);
 			if (!mr)
 				return HODP_RESP_NAK_ACCESS;
 		}
@@ -220,8 +264,8 @@ static enum hodp_resp_result hodp_resp_write(struct hodp_qp *qp, struct sk_buff 
 		 * from being deregistered.
 		 */
 		if (!mr)
-			mr = hodp_rkey_get(qp, qp->write_rkey, qp->write_va, pkt->paylen,
-					   IB_ACCESS_REMOTE_WRITE);
+			mr = hodp_rkey_get(qp, hodp_resp_pd(qp), qp->write_rkey, qp->write_va,
+					   pkt->paylen, IB_ACCESS_REMOTE_WRITE);
 		if (!mr) {
 			res = HODP_RESP_NAK_ACCESS;
 			goto out;
@@ -280,7 +324,7 @@ static void hodp_read_shape(struct hodp_pkt_build *b)
 		rp->op = HODP_READ_RESPONSE_LAST;
 	else
 		rp->op = HODP_READ_RESPONSE_MIDDLE;
-	b->hdr_len = sizeof(struct hodp_bth) + hodp_ext_hdr_len(hodp_op_flags[rp->op]);
+	b->hdr_len = hodp_hdr_len(hodp_qp_transport(rp->qp) | rp->op, hodp_op_flags[rp->op]);
 	b->by_ref = true;
 }
 
@@ -296,7 +340,8 @@ static int hodp_read_fill(struct hodp_pkt_build *b, struct sk_buff *skb, struct 
 	int err;
 
 	if (b->paylen) {
-		mr = hodp_rkey_get(qp, res->rkey, va, b->paylen, IB_ACCESS_REMOTE_READ);
+		mr = hodp_rkey_get(qp, hodp_resp_pd(qp), res->rkey, va, b->paylen,
+				   IB_ACCESS_REMOTE_READ);
 		if (!mr)
 			return -EACCES;
 		err = hodp_mr_copy(mr, va, x, b->paylen, HODP_FROM_MR, &rp->miss);
@@ -304,7 +349,7 @@ static int hodp_read_fill(struct hodp_pkt_build *b, struct sk_buff *skb, struct 
 		if (err)
 			return err;
 	}
-	hodp_bth_init(bth, HODP_TRANSPORT_RC | rp->op, (-b->paylen & 3) << HODP_BTH_PAD_SHIFT,
+	hodp_bth_init(bth, hodp_qp_transport(qp) | rp->op, (-b->paylen & 3) << HODP_BTH_PAD_SHIFT,
 		      qp->dest_qpn, qp->read_psn);
 	if (hodp_op_flags[rp->op] & HODP_F_AETH) {
 		if (rp->last)
@@ -362,12 +407,27 @@ out:
  */
 static bool hodp_resp_read_steps(struct hodp_qp *qp)
 {
+	struct hodp_srq *in_hand = qp->xrc_srq;
+	bool more = true;
 	int n;
 
-	for (n = 0; n < HODP_READ_STEPS && qp->read_active; n++)
-		if (!hodp_resp_read_step(qp))
-			return false;
-	return qp->read_active;
+	if (!qp->read_active)
+		return false;
+	/*
+	 * An XRC READ is answered through the SRQ it named, whatever the
+	 * request in hand names; with that SRQ gone its key checks fail.
+	 */
+	if (qp->ibqp.qp_type == IB_QPT_XRC_TGT) {
+		qp->xrc_srq = NULL;
+		hodp_resp_xrc_enter(qp, qp->read_active->xrc_srqn);
+	}
+	for (n = 0; n < HODP_READ_STEPS && qp->read_active && more; n++)
+		more = hodp_resp_read_step(qp);
+	if (qp->ibqp.qp_type == IB_QPT_XRC_TGT) {
+		hodp_resp_xrc_leave(qp);
+		qp->xrc_srq = in_hand;
+	}
+	return more && qp->read_active;
 }
 
 /* Start answering a READ for [va, va + len) from @psn on. */
@@ -379,7 +439,7 @@ static enum hodp_resp_result hodp_resp_read_start(struct hodp_qp *qp, struct hod
 	if (!(qp->access_flags & IB_ACCESS_REMOTE_READ))
 		return HODP_RESP_NAK_ACCESS;
 	if (len) {
-		mr = hodp_rkey_get(qp, rkey, va, len, IB_ACCESS_REMOTE_READ);
+		mr = hodp_rkey_get(qp, hodp_resp_pd(qp), rkey, va, len, IB_ACCESS_REMOTE_READ);
 		if (!mr)
 			return HODP_RESP_NAK_ACCESS;
 		hodp_mr_put(mr);
@@ -391,6 +451,7 @@ static enum hodp_resp_result hodp_resp_read_start(struct hodp_qp *qp, struct hod
 	res->va = va;
 	res->rkey = rkey;
 	res->length = len;
+	res->xrc_srqn = qp->xrc_srq ? qp->xrc_srq->srqn : 0;
 	qp->read_active = res;
 	qp->read_psn = psn;
 	qp->read_offset = 0;
@@ -441,7 +502,8 @@ static enum hodp_resp_result hodp_resp_atomic(struct hodp_qp *qp, struct sk_buff
 		return HODP_RESP_NAK_INVALID;
 	if (!(qp->access_flags & IB_ACCESS_REMOTE_ATOMIC))
 		return HODP_RESP_NAK_ACCESS;
-	mr = hodp_rkey_get(qp, be32_to_cpu(atm->rkey), va, sizeof(u64), IB_ACCESS_REMOTE_ATOMIC);
+	mr = hodp_rkey_get(qp, hodp_resp_pd(qp), be32_to_cpu(atm->rkey), va, sizeof(u64),
+			   IB_ACCESS_REMOTE_ATOMIC);
 	if (!mr)
 		return HODP_RESP_NAK_ACCESS;
 	err = hodp_mr_atomic(mr, va, cmp_swap ? HODP_ATOMIC_CMP_SWAP : HODP_ATOMIC_FETCH_ADD,
@@ -508,7 +570,7 @@ static enum hodp_resp_result hodp_resp_place(struct hodp_qp *qp, struct sk_buff 
 	}
 	if ((qp->access_flags & access) != access)
 		return HODP_RESP_NAK_ACCESS;
-	mr = hodp_rkey_get(qp, be32_to_cpu(reth->rkey), va, len, access);
+	mr = hodp_rkey_get(qp, hodp_resp_pd(qp), be32_to_cpu(reth->rkey), va, len, access);
 	if (!mr)
 		return HODP_RESP_NAK_ACCESS;
 	if (op == HODP_ATOMIC_WRITE) {
@@ -635,16 +697,31 @@ static enum hodp_resp_result hodp_resp_execute(struct hodp_qp *qp, struct sk_buf
 	return hodp_resp_atomic(qp, skb);
 }
 
+/* Requests in the QP's transport; an XRC initiator takes none. */
 static bool hodp_resp_transport_ok(struct hodp_qp *qp, u8 opcode)
 {
-	switch (qp->ibqp.qp_type) {
-	case IB_QPT_RC:
-		return (opcode & HODP_TRANSPORT_MASK) == HODP_TRANSPORT_RC;
-	case IB_QPT_UC:
-		return (opcode & HODP_TRANSPORT_MASK) == HODP_TRANSPORT_UC;
-	default:
-		return (opcode & HODP_TRANSPORT_MASK) == HODP_TRANSPORT_UD;
+	return qp->ibqp.qp_type != IB_QPT_XRC_INI &&
+	       (opcode & HODP_TRANSPORT_MASK) == hodp_qp_transport(qp);
+}
+
+/*
+ * XRC target: the request names an XRC SRQ of the QP's domain (entered
+ * already), and the later packets of a message the SRQ its first named.
+ */
+static bool hodp_resp_xrc_ok(struct hodp_qp *qp, struct sk_buff *skb)
+{
+	u32 srqn;
+
+	if (qp->ibqp.qp_type != IB_QPT_XRC_TGT)
+		return true;
+	if (!qp->xrc_srq)
+		return false;
+	srqn = hodp_pkt_xrc_srqn(skb);
+	if (hodp_pkt(skb)->flags & HODP_F_FIRST) {
+		qp->xrc_srqn = srqn;
+		return true;
 	}
+	return srqn == qp->xrc_srqn;
 }
 
 /* UC: a PSN gap loses the message in progress; resume at the next first packet. */
@@ -690,7 +767,7 @@ static void hodp_resp_executed(struct hodp_qp *qp, struct hodp_pkt *pkt)
 		return;
 	}
 	qp->resp_psn = hodp_psn_add(pkt->psn, pkt->npkts);
-	if (qp->ibqp.qp_type != IB_QPT_RC)
+	if (!hodp_qp_reliable(qp))
 		return;
 	if (pkt->flags & HODP_F_ATOMIC) {
 		qp->msn++;
@@ -712,10 +789,10 @@ static void hodp_resp_executed(struct hodp_qp *qp, struct hodp_pkt *pkt)
 				   HODP_AETH_ACK_NO_CREDIT, 0);
 }
 
-bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
+static bool hodp_resp_request(struct hodp_qp *qp, struct sk_buff *skb)
 {
 	struct hodp_pkt *pkt = hodp_pkt(skb);
-	bool rc = qp->ibqp.qp_type == IB_QPT_RC;
+	bool rc = hodp_qp_reliable(qp);
 	enum hodp_resp_result res;
 	s32 d;
 
@@ -749,7 +826,7 @@ bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
 		goto out;
 	}
 
-	res = hodp_resp_execute(qp, skb);
+	res = hodp_resp_xrc_ok(qp, skb) ? hodp_resp_execute(qp, skb) : HODP_RESP_NAK_INVALID;
 	switch (res) {
 	case HODP_RESP_OK:
 		break;
@@ -784,6 +861,18 @@ out:
 	return false;
 }
 
+bool hodp_resp_rcv(struct hodp_qp *qp, struct sk_buff *skb)
+{
+	bool parked;
+
+	if (qp->ibqp.qp_type == IB_QPT_XRC_TGT &&
+	    (hodp_pkt(skb)->opcode & HODP_TRANSPORT_MASK) == HODP_TRANSPORT_XRC)
+		hodp_resp_xrc_enter(qp, hodp_pkt_xrc_srqn(skb));
+	parked = hodp_resp_request(qp, skb);
+	hodp_resp_xrc_leave(qp);
+	return parked;
+}
+
 /*
  * The responder waits for a page fault (for a request's target, or for the
  * pages of a READ it answers) that outlasts the requester's timer: the
@@ -800,7 +889,7 @@ void hodp_resp_parked_rcv(struct hodp_qp *qp)
 	unsigned long flags;
 	u32 psn;
 
-	if (qp->ibqp.qp_type != IB_QPT_RC)
+	if (!hodp_qp_reliable(qp))
 		return;
 	if (qp->read_active)
 		psn = qp->read_psn;
@@ -847,9 +936,12 @@ static bool hodp_resp_flush(struct hodp_qp *qp)
 	if (qp->recv_active) {
 		qp->recv_active = false;
 		cqe.wr_id = rwqe->wr_id;
-		hodp_qp_complete(qp, qp->rcq, &cqe, false);
+		/* An XRC target's goes to its SRQ's CQ, unless that SRQ is gone. */
+		if (qp->ibqp.qp_type != IB_QPT_XRC_TGT || hodp_resp_xrc_enter(qp, qp->xrc_srqn))
+			hodp_qp_complete(qp, hodp_resp_rcq(qp), &cqe, false);
+		hodp_resp_xrc_leave(qp);
 	}
-	if (qp->srq)
+	if (!hodp_qp_has_rq(qp))
 		return false;
 	for (n = 0; n < qp->rq.num_entries; n++) {
 		if (!hodp_recv_fetch(qp))

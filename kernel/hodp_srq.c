@@ -6,8 +6,53 @@
 #include <rdma/uverbs_ioctl.h>
 
 #include "hodp.h"
+#include "hodp_cq.h"
 #include "hodp_engine.h"
 #include "hodp_srq.h"
+
+/*
+ * SRQ numbers, which XRC requests name: cyclic, so that a number is not
+ * soon reused.
+ */
+static int hodp_srq_publish(struct hodp_dev *hdev, struct hodp_srq *srq)
+{
+	int err;
+
+	refcount_set(&srq->refs, 1);
+	init_completion(&srq->released);
+	err = xa_alloc_cyclic(&hdev->srq_xa, &srq->srqn, srq, XA_LIMIT(1, HODP_QPN_MASK),
+			      &hdev->next_srqn, GFP_KERNEL);
+	if (err < 0)
+		return err == -EBUSY ? -ENOMEM : err;
+	return 0;
+}
+
+/* No new lookups, and none still holding it. */
+static void hodp_srq_unpublish(struct hodp_srq *srq)
+{
+	xa_erase(&to_hdev(srq->ibsrq.device)->srq_xa, srq->srqn);
+	hodp_srq_put(srq);
+	wait_for_completion(&srq->released);
+	synchronize_rcu();	/* a lookup that lost the race is out of srq->refs */
+}
+
+struct hodp_srq *hodp_srq_get(struct hodp_dev *hdev, u32 srqn)
+{
+	struct hodp_srq *srq;
+
+	rcu_read_lock();
+	srq = xa_load(&hdev->srq_xa, srqn);
+	if (srq && !refcount_inc_not_zero(&srq->refs))
+		srq = NULL;
+	rcu_read_unlock();
+	return srq;
+}
+
+void hodp_srq_put(struct hodp_srq *srq)
+{
+	if (refcount_dec_and_test(&srq->refs))
+		complete(&srq->released);
+}
 
 int hodp_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
 		    struct ib_udata *udata)
@@ -18,8 +63,17 @@ int hodp_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
 	struct ib_srq_attr *attr = &init->attr;
 	int err;
 
-	if (init->srq_type != IB_SRQT_BASIC)
+	switch (init->srq_type) {
+	case IB_SRQT_BASIC:
+		break;
+	case IB_SRQT_XRC:
+		if (!init->ext.cq || !init->ext.xrc.xrcd)
+			return -EINVAL;
+		srq->cq = to_hcq(init->ext.cq);
+		break;
+	default:
 		return -EOPNOTSUPP;
+	}
 	if (!attr->max_wr || attr->max_wr > HODP_MAX_SRQ_WR || attr->max_sge > HODP_MAX_SGE ||
 	    attr->srq_limit > attr->max_wr)
 		return -EINVAL;
@@ -41,14 +95,24 @@ int hodp_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
 	srq->limit = attr->srq_limit;
 	attr->max_wr = srq->q.num_entries;
 	attr->max_sge = srq->max_sge;
+	srq->odp_owner = udata ? to_huc(hodp_udata_ucontext(udata))->odp_owner :
+				 &hdev->odp.kernel_owner;
 
+	err = hodp_srq_publish(hdev, srq);
+	if (err)
+		goto err_queue;
+	/* The core reports an XRC SRQ's number to userspace; the provider reads it here. */
+	ibsrq->ext.xrc.srq_num = srq->srqn;
+	resp.srq_num = srq->srqn;
 	if (udata) {
 		err = ib_copy_to_udata(udata, &resp, sizeof(resp));
 		if (err)
-			goto err_queue;
+			goto err_publish;
 	}
 	return 0;
 
+err_publish:
+	hodp_srq_unpublish(srq);
 err_queue:
 	hodp_queue_cleanup(&srq->q);
 err_count:
@@ -142,6 +206,7 @@ int hodp_destroy_srq(struct ib_srq *ibsrq, struct ib_udata *udata)
 {
 	struct hodp_srq *srq = to_hsrq(ibsrq);
 
+	hodp_srq_unpublish(srq);
 	hodp_queue_cleanup(&srq->q);
 	atomic_dec(&to_hdev(ibsrq->device)->num_srq);
 	return 0;
@@ -234,10 +299,13 @@ static bool hodp_srq_fetch(struct hodp_qp *qp, struct hodp_srq *srq)
 
 bool hodp_recv_fetch(struct hodp_qp *qp)
 {
+	struct hodp_srq *srq = qp->xrc_srq ?: qp->srq;
 	u32 prod;
 
-	if (qp->srq)
-		return hodp_srq_fetch(qp, qp->srq);
+	if (srq)
+		return hodp_srq_fetch(qp, srq);
+	if (!hodp_qp_has_rq(qp))
+		return false;
 
 	prod = hodp_queue_load(&qp->rq.ring->producer);
 	if (prod == qp->rq_cons || prod - qp->rq_cons > qp->rq.num_entries)

@@ -5,10 +5,19 @@
 
 #include "hodp_queue.h"
 
+struct hodp_cq;
+struct hodp_dev;
+struct hodp_odp_owner;
 struct hodp_qp;
 
 struct hodp_srq {
 	struct ib_srq ibsrq;
+	u32 srqn;			/* in hdev->srq_xa */
+	struct hodp_cq *cq;		/* XRC: where its receives complete */
+	struct hodp_odp_owner *odp_owner;	/* XRC: whose faults its requests' are */
+	/* XRC targets' lookups by number hold a reference; destroy waits for them. */
+	refcount_t refs;
+	struct completion released;
 	struct hodp_queue q;
 	/* Guards the consumer side: several QPs take WQEs. */
 	spinlock_t lock;
@@ -31,6 +40,10 @@ int hodp_destroy_srq(struct ib_srq *ibsrq, struct ib_udata *udata);
 int hodp_post_srq_recv(struct ib_srq *ibsrq, const struct ib_recv_wr *wr,
 		       const struct ib_recv_wr **bad_wr);
 
+/* The live SRQ numbered @srqn, referenced; or NULL. */
+struct hodp_srq *hodp_srq_get(struct hodp_dev *hdev, u32 srqn);
+void hodp_srq_put(struct hodp_srq *srq);
+
 /* Bytes of a receive slot holding @max_sge SGEs. */
 static inline u32 hodp_recv_wqe_size(u32 max_sge)
 {
@@ -41,8 +54,9 @@ static inline u32 hodp_recv_wqe_size(u32 max_sge)
 int hodp_recv_wr_to_ring(struct hodp_queue *q, u32 max_sge, const struct ib_recv_wr *wr);
 
 /*
- * Copy the QP's next receive WQE into qp->recv_wqe and consume it.
- * Returns false when none is posted.
+ * Copy the QP's next receive WQE (an XRC target's: from the SRQ of the
+ * request in hand) into qp->recv_wqe and consume it.  Returns false when
+ * none is posted.
  */
 bool hodp_recv_fetch(struct hodp_qp *qp);
 

@@ -83,7 +83,7 @@ struct hodp_wq {
 struct hodp_qp {
 	struct verbs_qp vqp;
 	struct hodp_wq sq;
-	struct hodp_wq rq;		/* unused with an SRQ */
+	struct hodp_wq rq;		/* unmapped with an SRQ, and on XRC QPs */
 	uint32_t max_inline;
 	/* ibv_wr_*() batch in progress: the slot being built and the first error. */
 	struct hodp_send_wqe *cur;
@@ -94,6 +94,7 @@ struct hodp_qp {
 struct hodp_srq {
 	struct verbs_srq vsrq;
 	struct hodp_wq rq;
+	uint32_t srqn;			/* what XRC requests name it by */
 };
 
 struct hodp_ah {
@@ -176,6 +177,7 @@ void hodp_cq_clean(struct ibv_cq *ibcq, uint32_t qpn);
 /* qp.c */
 struct ibv_qp *hodp_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr);
 struct ibv_qp *hodp_create_qp_ex(struct ibv_context *ctx, struct ibv_qp_init_attr_ex *attr);
+struct ibv_qp *hodp_open_qp(struct ibv_context *ctx, struct ibv_qp_open_attr *attr);
 int hodp_modify_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr, int mask);
 int hodp_query_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr, int mask,
 		  struct ibv_qp_init_attr *init);
@@ -202,6 +204,10 @@ int hodp_dealloc_mw(struct ibv_mw *mw);
 struct ibv_ah *hodp_create_ah(struct ibv_pd *pd, struct ibv_ah_attr *attr);
 int hodp_destroy_ah(struct ibv_ah *ah);
 struct ibv_srq *hodp_create_srq(struct ibv_pd *pd, struct ibv_srq_init_attr *attr);
+struct ibv_srq *hodp_create_srq_ex(struct ibv_context *ctx, struct ibv_srq_init_attr_ex *attr);
+int hodp_get_srq_num(struct ibv_srq *srq, uint32_t *srq_num);
+struct ibv_xrcd *hodp_open_xrcd(struct ibv_context *ctx, struct ibv_xrcd_init_attr *attr);
+int hodp_close_xrcd(struct ibv_xrcd *xrcd);
 int hodp_modify_srq(struct ibv_srq *srq, struct ibv_srq_attr *attr, int mask);
 int hodp_query_srq(struct ibv_srq *srq, struct ibv_srq_attr *attr);
 int hodp_destroy_srq(struct ibv_srq *srq);

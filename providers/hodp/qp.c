@@ -102,8 +102,10 @@ static uint32_t hodp_wr_ops(enum ibv_qp_type type)
 		return HODP_UC_WR_OPS;
 	case IBV_QPT_UD:
 		return HODP_UD_WR_OPS;
+	case IBV_QPT_XRC_SEND:
+		return HODP_XRC_WR_OPS;
 	default:
-		return 0;
+		return 0;	/* an XRC target sends nothing */
 	}
 }
 
@@ -150,6 +152,8 @@ static int hodp_fill_send(struct hodp_qp *qp, struct hodp_send_wqe *wqe, struct 
 	wqe->wr_id = wr->wr_id;
 	wqe->opcode = wr->opcode;
 	wqe->send_flags = wr->send_flags;
+	if (qp->vqp.qp.qp_type == IBV_QPT_XRC_SEND)
+		wqe->xrc_srqn = wr->qp_type.xrc.remote_srqn;
 
 	switch (wr->opcode) {
 	case IBV_WR_SEND_WITH_IMM:
@@ -219,11 +223,14 @@ static int hodp_fill_send(struct hodp_qp *qp, struct hodp_send_wqe *wqe, struct 
 	return 0;
 }
 
-/* Sending needs RTS (or SQD/ERR, where WRs wait or flush); libibverbs tracks the state. */
+/*
+ * Sending needs a send queue (an XRC target has none) in RTS (or SQD/ERR,
+ * where WRs wait or flush); libibverbs tracks the state.
+ */
 static bool hodp_can_send(struct ibv_qp *ibqp)
 {
-	return ibqp->state != IBV_QPS_RESET && ibqp->state != IBV_QPS_INIT &&
-	       ibqp->state != IBV_QPS_RTR;
+	return to_hqp(ibqp)->sq.q.ring && ibqp->state != IBV_QPS_RESET &&
+	       ibqp->state != IBV_QPS_INIT && ibqp->state != IBV_QPS_RTR;
 }
 
 static int hodp_post_send_wrs(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
@@ -321,7 +328,8 @@ int hodp_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr, struct ibv_recv_
 	bool kick;
 	int ret;
 
-	if (ibqp->srq || ibqp->state == IBV_QPS_RESET) {
+	/* Not with an SRQ, nor on XRC QPs: no receive queue is mapped. */
+	if (!qp->rq.q.ring || ibqp->state == IBV_QPS_RESET) {
 		*bad = wr;
 		return EINVAL;
 	}
@@ -565,7 +573,13 @@ static void hodp_wr_send_tso(struct ibv_qp_ex *qpx, void *hdr, uint16_t hdr_sz, 
 
 static void hodp_wr_set_xrc_srqn(struct ibv_qp_ex *qpx, uint32_t srqn)
 {
-	hodp_wr_unsupported(qpx);
+	struct hodp_qp *qp = qpx_to_hqp(qpx);
+
+	if (!qp->cur)
+		return;
+	if (qp->vqp.qp.qp_type != IBV_QPT_XRC_SEND)
+		qp->wr_err = EINVAL;
+	qp->cur->xrc_srqn = srqn;
 }
 
 static void hodp_wr_atomic_write(struct ibv_qp_ex *qpx, uint32_t rkey, uint64_t addr,
@@ -602,8 +616,8 @@ static int hodp_check_qp_attr(struct ibv_qp_init_attr_ex *attr)
 {
 	uint64_t ops;
 
-	if (attr->comp_mask & ~(IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS |
-				 IBV_QP_INIT_ATTR_CREATE_FLAGS))
+	if (attr->comp_mask & ~(IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_XRCD |
+				 IBV_QP_INIT_ATTR_SEND_OPS_FLAGS | IBV_QP_INIT_ATTR_CREATE_FLAGS))
 		return EOPNOTSUPP;
 	if (!(attr->comp_mask & IBV_QP_INIT_ATTR_SEND_OPS_FLAGS))
 		return 0;
@@ -639,19 +653,24 @@ static void hodp_set_wr_ops(struct ibv_qp_ex *qpx)
 	qpx->wr_flush = hodp_wr_flush;
 }
 
-/* Map the rings the kernel reported for a new QP. */
+/*
+ * Map the rings the kernel reported for a new QP: none for an XRC target
+ * (the kernel's own, never posted to), no RQ with an SRQ or on XRC.
+ */
 static int hodp_qp_map(struct hodp_qp *qp, struct ibv_context *ctx,
-		       const struct hodp_create_qp_resp *resp, uint32_t max_send_sge,
-		       uint32_t max_recv_sge, bool has_srq)
+		       const struct hodp_create_qp_resp *resp,
+		       const struct ibv_qp_init_attr_ex *attr)
 {
 	int ret;
 
+	if (attr->qp_type == IBV_QPT_XRC_RECV)
+		return 0;
 	qp->max_inline = resp->max_inline_data;
-	ret = hodp_wq_init(&qp->sq, ctx, &resp->sq, max_send_sge);
+	ret = hodp_wq_init(&qp->sq, ctx, &resp->sq, attr->cap.max_send_sge);
 	if (ret)
 		return ret;
-	if (!has_srq) {
-		ret = hodp_wq_init(&qp->rq, ctx, &resp->rq, max_recv_sge);
+	if (!attr->srq && attr->qp_type != IBV_QPT_XRC_SEND) {
+		ret = hodp_wq_init(&qp->rq, ctx, &resp->rq, attr->cap.max_recv_sge);
 		if (ret) {
 			hodp_wq_cleanup(&qp->sq);
 			return ret;
@@ -680,8 +699,7 @@ struct ibv_qp *hodp_create_qp_ex(struct ibv_context *ctx, struct ibv_qp_init_att
 				     sizeof(resp));
 	if (ret)
 		goto err_free;
-	ret = hodp_qp_map(qp, ctx, &resp.drv, attr->cap.max_send_sge, attr->cap.max_recv_sge,
-			  attr->srq);
+	ret = hodp_qp_map(qp, ctx, &resp.drv, attr);
 	if (ret)
 		goto err_destroy;
 	if (attr->comp_mask & IBV_QP_INIT_ATTR_SEND_OPS_FLAGS) {
@@ -725,13 +743,42 @@ int hodp_modify_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr, int mask)
 	int ret;
 
 	ret = ibv_cmd_modify_qp(ibqp, attr, mask, &cmd, sizeof(cmd));
-	/* A reset QP starts over: its completions still queued go too, as on mlx5. */
-	if (!ret && (mask & IBV_QP_STATE) && attr->qp_state == IBV_QPS_RESET) {
-		hodp_cq_clean(ibqp->recv_cq, ibqp->qp_num);
-		if (ibqp->send_cq != ibqp->recv_cq)
+	/*
+	 * A reset QP starts over: its completions still queued go too, as on
+	 * mlx5.  An XRC target's are its SRQs', which it does not know; an
+	 * XRC initiator has no receive CQ.
+	 */
+	if (!ret && (mask & IBV_QP_STATE) && attr->qp_state == IBV_QPS_RESET &&
+	    ibqp->qp_type != IBV_QPT_XRC_RECV) {
+		struct ibv_cq *rcq = ibqp->qp_type == IBV_QPT_XRC_SEND ? NULL : ibqp->recv_cq;
+
+		if (rcq)
+			hodp_cq_clean(rcq, ibqp->qp_num);
+		if (ibqp->send_cq != rcq)
 			hodp_cq_clean(ibqp->send_cq, ibqp->qp_num);
 	}
 	return ret;
+}
+
+/* An XRC target another process created: a handle, no rings. */
+struct ibv_qp *hodp_open_qp(struct ibv_context *ctx, struct ibv_qp_open_attr *attr)
+{
+	struct ib_uverbs_create_qp_resp resp;
+	struct ibv_open_qp cmd;
+	struct hodp_qp *qp;
+	int ret;
+
+	qp = calloc(1, sizeof(*qp));
+	if (!qp)
+		return NULL;
+	ret = ibv_cmd_open_qp(ctx, &qp->vqp, sizeof(qp->vqp), attr, &cmd, sizeof(cmd), &resp,
+			      sizeof(resp));
+	if (ret) {
+		free(qp);
+		errno = ret;
+		return NULL;
+	}
+	return &qp->vqp.qp;
 }
 
 int hodp_query_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr, int mask,

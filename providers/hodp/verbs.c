@@ -116,31 +116,95 @@ int hodp_destroy_ah(struct ibv_ah *ibah)
 	return 0;
 }
 
-struct ibv_srq *hodp_create_srq(struct ibv_pd *pd, struct ibv_srq_init_attr *attr)
+/* Basic and XRC SRQs alike: a ring of receive WQEs; an XRC one also has a number and a CQ. */
+struct ibv_srq *hodp_create_srq_ex(struct ibv_context *ctx, struct ibv_srq_init_attr_ex *attr)
 {
 	struct hodp_create_srq_cmd_resp resp = {};
-	struct ibv_create_srq cmd;
+	struct ibv_create_xsrq cmd = {};
 	struct hodp_srq *srq;
 	int ret;
 
+	if ((attr->comp_mask & IBV_SRQ_INIT_ATTR_TYPE) && attr->srq_type != IBV_SRQT_BASIC &&
+	    attr->srq_type != IBV_SRQT_XRC) {
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
 	srq = calloc(1, sizeof(*srq));
 	if (!srq)
 		return NULL;
-	ret = ibv_cmd_create_srq(pd, &srq->vsrq.srq, attr, &cmd, sizeof(cmd), &resp.ibv_resp,
-				 sizeof(resp));
+	ret = ibv_cmd_create_srq_ex(ctx, &srq->vsrq, attr, &cmd, sizeof(cmd), &resp.ibv_resp,
+				    sizeof(resp));
 	if (ret)
 		goto err_free;
-	ret = hodp_wq_init(&srq->rq, pd->context, &resp.drv.srq, attr->attr.max_sge);
+	ret = hodp_wq_init(&srq->rq, ctx, &resp.drv.srq, attr->attr.max_sge);
 	if (ret) {
 		ibv_cmd_destroy_srq(&srq->vsrq.srq);
 		goto err_free;
 	}
+	srq->srqn = resp.drv.srq_num;
+	/* Older libibverbs leave these to the provider. */
+	srq->vsrq.srq.pd = attr->pd;
+	srq->vsrq.srq.srq_context = attr->srq_context;
 	return &srq->vsrq.srq;
 
 err_free:
 	free(srq);
 	errno = ret;
 	return NULL;
+}
+
+struct ibv_srq *hodp_create_srq(struct ibv_pd *pd, struct ibv_srq_init_attr *attr)
+{
+	struct ibv_srq_init_attr_ex attr_ex = {
+		.srq_context = attr->srq_context,
+		.attr = attr->attr,
+		.comp_mask = IBV_SRQ_INIT_ATTR_PD,
+		.pd = pd,
+	};
+	struct ibv_srq *srq;
+
+	srq = hodp_create_srq_ex(pd->context, &attr_ex);
+	if (srq)
+		attr->attr = attr_ex.attr;
+	return srq;
+}
+
+int hodp_get_srq_num(struct ibv_srq *srq, uint32_t *srq_num)
+{
+	*srq_num = to_hsrq(srq)->srqn;
+	return 0;
+}
+
+struct ibv_xrcd *hodp_open_xrcd(struct ibv_context *ctx, struct ibv_xrcd_init_attr *attr)
+{
+	struct ib_uverbs_open_xrcd_resp resp;
+	struct ibv_open_xrcd cmd;
+	struct verbs_xrcd *xrcd;
+	int ret;
+
+	xrcd = calloc(1, sizeof(*xrcd));
+	if (!xrcd)
+		return NULL;
+	ret = ibv_cmd_open_xrcd(ctx, xrcd, sizeof(*xrcd), attr, &cmd, sizeof(cmd), &resp,
+				sizeof(resp));
+	if (ret) {
+		free(xrcd);
+		errno = ret;
+		return NULL;
+	}
+	return &xrcd->xrcd;
+}
+
+int hodp_close_xrcd(struct ibv_xrcd *ibxrcd)
+{
+	struct verbs_xrcd *xrcd = container_of(ibxrcd, struct verbs_xrcd, xrcd);
+	int ret;
+
+	ret = ibv_cmd_close_xrcd(xrcd);
+	if (ret)
+		return ret;
+	free(xrcd);
+	return 0;
 }
 
 /*

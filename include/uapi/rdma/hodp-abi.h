@@ -60,6 +60,8 @@ struct hodp_sge {
 				 HODP_WR_BIT(RDMA_READ) | HODP_WR_BIT(ATOMIC_CMP_AND_SWP) | \
 				 HODP_WR_BIT(ATOMIC_FETCH_AND_ADD) | HODP_WR_BIT(ATOMIC_WRITE) | \
 				 HODP_WR_BIT(FLUSH))
+/* XRC initiators: RC's but for FLUSH and ATOMIC WRITE (IBA annex A19 is RC's alone). */
+#define HODP_XRC_WR_OPS		(HODP_RC_WR_OPS & ~(HODP_WR_BIT(ATOMIC_WRITE) | HODP_WR_BIT(FLUSH)))
 
 /* A send queue slot; SGEs, or inline data, follow the header. */
 struct hodp_send_wqe {
@@ -69,7 +71,7 @@ struct hodp_send_wqe {
 	__u32 num_sge;
 	__u32 inline_len;	/* bytes of inline data (IB_UVERBS_SEND_INLINE) */
 	__u32 imm_data;		/* big-endian immediate, or rkey to invalidate */
-	__u32 reserved;
+	__u32 xrc_srqn;		/* XRC initiators: the remote XRC SRQ (24 bits) */
 	/* rdma, atomic_write and flush start alike: remote_addr, then rkey. */
 	union {
 		struct {
@@ -177,14 +179,14 @@ struct hodp_resize_cq_resp {
 
 struct hodp_create_qp_resp {
 	struct hodp_ring_info sq;
-	struct hodp_ring_info rq;	/* num_entries 0: the QP uses an SRQ */
+	struct hodp_ring_info rq;	/* num_entries 0: the QP uses an SRQ, or is XRC */
 	__u32 max_inline_data;
 	__u32 reserved;
 };
 
 struct hodp_create_srq_resp {
 	struct hodp_ring_info srq;
-	__u32 srq_num;
+	__u32 srq_num;		/* what XRC requests name it by */
 	__u32 reserved;
 };
 
