@@ -330,6 +330,9 @@ static void hodp_comp_nak(struct hodp_qp *qp, u32 psn, u8 syndrome)
 	case HODP_NAK_INVALID_REQ:
 		hodp_comp_done(qp, sw, IB_WC_REM_INV_REQ_ERR);
 		break;
+	case HODP_NAK_INVALID_RD:
+		hodp_comp_done(qp, sw, IB_WC_REM_INV_RD_REQ_ERR);
+		break;
 	default:
 		hodp_comp_done(qp, sw, IB_WC_REM_OP_ERR);
 		break;

@@ -88,6 +88,7 @@ struct hodp_feth {
 #define HODP_NAK_INVALID_REQ	0x01
 #define HODP_NAK_REM_ACCESS	0x02
 #define HODP_NAK_REM_OP		0x03
+#define HODP_NAK_INVALID_RD	0x04	/* XRC: no such XRC SRQ in the domain */
 
 /* Opcodes: transport in the top three bits, operation in the rest. */
 #define HODP_TRANSPORT_RC	0x00

@@ -28,6 +28,7 @@ enum hodp_resp_result {
 	HODP_RESP_NAK_INVALID,
 	HODP_RESP_NAK_ACCESS,
 	HODP_RESP_NAK_OP,
+	HODP_RESP_NAK_XRC_SRQ,	/* XRC: the SRQ named is not one of the domain's */
 	HODP_RESP_PARKED,	/* waits for an ODP fault; executed again after it */
 };
 
@@ -109,6 +110,22 @@ static void hodp_resp_send_ack(struct hodp_qp *qp, u8 op, u32 psn, u8 syndrome, 
 static void hodp_resp_nak(struct hodp_qp *qp, u32 psn, u8 syndrome)
 {
 	hodp_resp_send_ack(qp, HODP_ACKNOWLEDGE, psn, syndrome, 0);
+}
+
+/* The NAK code of a failed request. */
+static u8 hodp_resp_nak_code(enum hodp_resp_result res)
+{
+	switch (res) {
+	case HODP_RESP_NAK_ACCESS:
+		return HODP_NAK_REM_ACCESS;
+	case HODP_RESP_NAK_OP:
+		return HODP_NAK_REM_OP;
+	case HODP_RESP_NAK_XRC_SRQ:
+		/* IBA annex A14 reuses RD's code, which XRC has no other use for. */
+		return HODP_NAK_INVALID_RD;
+	default:
+		return HODP_NAK_INVALID_REQ;
+	}
 }
 
 /* Abandon a multi-packet WRITE. */
@@ -705,23 +722,24 @@ static bool hodp_resp_transport_ok(struct hodp_qp *qp, u8 opcode)
 }
 
 /*
- * XRC target: the request names an XRC SRQ of the QP's domain (entered
- * already), and the later packets of a message the SRQ its first named.
+ * Execute a request; an XRC target's must name an XRC SRQ of the QP's
+ * domain (entered already), and the later packets of a message the SRQ
+ * its first named.
  */
-static bool hodp_resp_xrc_ok(struct hodp_qp *qp, struct sk_buff *skb)
+static enum hodp_resp_result hodp_resp_execute_xrc(struct hodp_qp *qp, struct sk_buff *skb)
 {
 	u32 srqn;
 
 	if (qp->ibqp.qp_type != IB_QPT_XRC_TGT)
-		return true;
+		return hodp_resp_execute(qp, skb);
 	if (!qp->xrc_srq)
-		return false;
+		return HODP_RESP_NAK_XRC_SRQ;
 	srqn = hodp_pkt_xrc_srqn(skb);
-	if (hodp_pkt(skb)->flags & HODP_F_FIRST) {
+	if (hodp_pkt(skb)->flags & HODP_F_FIRST)
 		qp->xrc_srqn = srqn;
-		return true;
-	}
-	return srqn == qp->xrc_srqn;
+	else if (srqn != qp->xrc_srqn)
+		return HODP_RESP_NAK_INVALID;
+	return hodp_resp_execute(qp, skb);
 }
 
 /* UC: a PSN gap loses the message in progress; resume at the next first packet. */
@@ -826,7 +844,7 @@ static bool hodp_resp_request(struct hodp_qp *qp, struct sk_buff *skb)
 		goto out;
 	}
 
-	res = hodp_resp_xrc_ok(qp, skb) ? hodp_resp_execute(qp, skb) : HODP_RESP_NAK_INVALID;
+	res = hodp_resp_execute_xrc(qp, skb);
 	switch (res) {
 	case HODP_RESP_OK:
 		break;
@@ -843,10 +861,7 @@ static bool hodp_resp_request(struct hodp_qp *qp, struct sk_buff *skb)
 	default:
 		hodp_resp_drop_write(qp);
 		if (rc) {
-			hodp_resp_nak(qp, pkt->psn, HODP_AETH_NAK |
-				      (res == HODP_RESP_NAK_ACCESS ? HODP_NAK_REM_ACCESS :
-				       res == HODP_RESP_NAK_OP ? HODP_NAK_REM_OP :
-				       HODP_NAK_INVALID_REQ));
+			hodp_resp_nak(qp, pkt->psn, HODP_AETH_NAK | hodp_resp_nak_code(res));
 			hodp_qp_error(qp);
 		} else {
 			qp->resp_psn = hodp_psn_add(pkt->psn, pkt->npkts);

@@ -175,7 +175,8 @@ int qp_rtr_attr(struct ibv_qp *qp, uint32_t dest_qpn, const union ibv_gid *dgid,
 	};
 	if (qp->qp_type != IBV_QPT_UD) {
 		mask |= IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN;
-		if (qp->qp_type == IBV_QPT_RC)
+		/* The responders of reliable transports: RC, an XRC target. */
+		if (qp->qp_type == IBV_QPT_RC || qp->qp_type == IBV_QPT_XRC_RECV)
 			mask |= IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER;
 	}
 	return mask;
@@ -189,9 +190,12 @@ int qp_rts_attr(struct ibv_qp *qp, uint8_t rnr_retry, struct ibv_qp_attr *attr)
 		.qp_state = IBV_QPS_RTS, .sq_psn = 0x123, .timeout = ack_timeout(), .retry_cnt = 7,
 		.rnr_retry = rnr_retry, .max_rd_atomic = 4,
 	};
-	if (qp->qp_type == IBV_QPT_RC)
+	/* The requesters of reliable transports: RC, an XRC initiator; an XRC target's timer. */
+	if (qp->qp_type == IBV_QPT_RC || qp->qp_type == IBV_QPT_XRC_SEND)
 		mask |= IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
 			IBV_QP_MAX_QP_RD_ATOMIC;
+	else if (qp->qp_type == IBV_QPT_XRC_RECV)
+		mask |= IBV_QP_TIMEOUT;
 	return mask;
 }
 
