@@ -47,7 +47,7 @@ static int hodp_qp_check_init(struct hodp_dev *hdev, struct ib_qp_init_attr *ini
 			return -EINVAL;
 		break;
 	case IB_QPT_XRC_TGT:
-		/* Receives only, into the SRQs its requests name: its queues' sizes mean nothing. */
+		/* Receives only, into the SRQs its requests name: queue sizes mean nothing. */
 		if (!init->xrcd)
 			return -EINVAL;
 		*cap = (struct ib_qp_cap){};
