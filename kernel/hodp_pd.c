@@ -5,15 +5,19 @@
  */
 #include "hodp.h"
 
-int hodp_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
+/* One more object of a kind there may be @max of: 0, or -ENOMEM. */
+static int hodp_domain_take(atomic_t *count, int max)
 {
-	struct hodp_dev *hdev = to_hdev(ibpd->device);
-
-	if (atomic_inc_return(&hdev->num_pd) > HODP_MAX_PD) {
-		atomic_dec(&hdev->num_pd);
+	if (atomic_inc_return(count) > max) {
+		atomic_dec(count);
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+int hodp_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
+{
+	return hodp_domain_take(&to_hdev(ibpd->device)->num_pd, HODP_MAX_PD);
 }
 
 int hodp_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
@@ -24,13 +28,7 @@ int hodp_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
 
 int hodp_alloc_xrcd(struct ib_xrcd *ibxrcd, struct ib_udata *udata)
 {
-	struct hodp_dev *hdev = to_hdev(ibxrcd->device);
-
-	if (atomic_inc_return(&hdev->num_xrcd) > HODP_MAX_XRCD) {
-		atomic_dec(&hdev->num_xrcd);
-		return -ENOMEM;
-	}
-	return 0;
+	return hodp_domain_take(&to_hdev(ibxrcd->device)->num_xrcd, HODP_MAX_XRCD);
 }
 
 int hodp_dealloc_xrcd(struct ib_xrcd *ibxrcd, struct ib_udata *udata)

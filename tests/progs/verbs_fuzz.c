@@ -5,12 +5,15 @@
  * zero, unmapped or read-only ranges with odd access flags; advise_mr with
  * bad SGEs; work requests with bad keys, lengths and opcodes; QP modifies
  * with illegal transitions and attributes; CQs small enough to overflow;
- * objects destroyed in every order.  Every call must succeed or fail with
+ * XRC domains, XRC SRQs, initiator and target QPs (created, opened by
+ * number, posted to, connected to anything); objects destroyed in every
+ * order.  Every call must succeed or fail with
  * an errno of the kind its verb documents; afterwards a fresh context on
  * the device carries a verified transfer.  The sequence is reproducible
  * from SEED.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <sys/mman.h>
 
 #include "common.h"
@@ -98,6 +101,7 @@ static struct ibv_mw *mws[SLOTS];
 static struct ibv_qp *qps[SLOTS];
 static struct ibv_srq *srqs[SLOTS];
 static struct ibv_ah *ahs[SLOTS];
+static struct ibv_xrcd *xrcds[SLOTS];
 static uint8_t *buf, *robuf, *hole;
 
 #define ANY(arr) ((arr)[pick(SLOTS)])
@@ -319,6 +323,13 @@ static void do_post_send(void)
 	wr.wr.rdma.remote_addr = rmr && rmr->addr && pick(2) ?
 				 (uintptr_t)rmr->addr + pick(PAGE) : (uintptr_t)odd_addr();
 	wr.wr.rdma.rkey = rmr && pick(4) ? rmr->rkey : (uint32_t)rnd();
+	if (qp->qp_type == IBV_QPT_XRC_SEND) {
+		struct ibv_srq *srq = ANY(srqs);
+		uint32_t n;
+
+		wr.qp_type.xrc.remote_srqn = srq && !ibv_get_srq_num(srq, &n) && pick(2) ? n :
+					     (uint32_t)rnd();
+	}
 	if (qp->qp_type == IBV_QPT_UD) {
 		wr.wr.ud.ah = ah;
 		wr.wr.ud.remote_qpn = pick(2) ? qp->qp_num : (uint32_t)rnd();
@@ -386,6 +397,88 @@ static void do_srq(void)
 	}
 	errno = ibv_modify_srq(srqs[i], &attr, (int)pick(4));
 	judge("modify_srq", !errno, 2, EINVAL, ENOMEM);
+}
+
+/*
+ * XRC: a domain (of a file or none), an XRC SRQ in one, an initiator or a
+ * target QP, a target opened by any number; or a domain closed.
+ */
+static void do_xrc(void)
+{
+	uint32_t i = pick(SLOTS);
+	struct ibv_xrcd *xrcd = ANY(xrcds);
+
+	switch (pick(5)) {
+	case 0: {
+		struct ibv_xrcd_init_attr attr = {
+			.comp_mask = IBV_XRCD_INIT_ATTR_FD | IBV_XRCD_INIT_ATTR_OFLAGS,
+			.fd = pick(3) ? -1 : open("/tmp/hodp-fuzz-xrcd", O_RDONLY | O_CREAT, 0600),
+			.oflags = pick(4) ? O_CREAT : (int)rnd(),
+		};
+
+		if (xrcds[i])
+			return;
+		xrcds[i] = ibv_open_xrcd(ctx, &attr);
+		judge("open_xrcd", xrcds[i], 4, EINVAL, ENOMEM, EAGAIN, EBADF);
+		if (attr.fd >= 0)
+			close(attr.fd);
+		return;
+	}
+	case 1: {
+		struct ibv_srq_init_attr_ex attr = {
+			.attr = { .max_wr = pick(2) ? pick(64) + 1 : (uint32_t)odd_u64(),
+				  .max_sge = pick(6) },
+			.comp_mask = IBV_SRQ_INIT_ATTR_TYPE | IBV_SRQ_INIT_ATTR_PD |
+				     IBV_SRQ_INIT_ATTR_XRCD | IBV_SRQ_INIT_ATTR_CQ,
+			.srq_type = IBV_SRQT_XRC, .pd = some_pd(), .xrcd = xrcd, .cq = ANY(cqs),
+		};
+
+		if (srqs[i] || !xrcd || !attr.cq)
+			return;
+		srqs[i] = ibv_create_srq_ex(ctx, &attr);
+		judge("create_srq_ex", srqs[i], 2, EINVAL, ENOMEM);
+		return;
+	}
+	case 2: {
+		struct ibv_qp_init_attr_ex attr = {
+			.send_cq = ANY(cqs), .recv_cq = ANY(cqs), .pd = some_pd(), .xrcd = xrcd,
+			.cap = { .max_send_wr = pick(2) ? pick(64) + 1 : (uint32_t)odd_u64(),
+				 .max_send_sge = pick(6), .max_recv_wr = pick(4) },
+		};
+
+		if (pick(2)) {
+			attr.qp_type = IBV_QPT_XRC_SEND;
+			attr.comp_mask = IBV_QP_INIT_ATTR_PD;
+		} else {
+			attr.qp_type = IBV_QPT_XRC_RECV;
+			attr.comp_mask = IBV_QP_INIT_ATTR_XRCD;
+		}
+		if (qps[i] || !attr.send_cq || (attr.qp_type == IBV_QPT_XRC_RECV && !xrcd))
+			return;
+		qps[i] = ibv_create_qp_ex(ctx, &attr);
+		judge("create_qp_ex (XRC)", qps[i], 3, EINVAL, ENOMEM, EOPNOTSUPP);
+		return;
+	}
+	case 3: {
+		struct ibv_qp *some = ANY(qps);
+		struct ibv_qp_open_attr attr = {
+			.comp_mask = IBV_QP_OPEN_ATTR_NUM | IBV_QP_OPEN_ATTR_XRCD |
+				     IBV_QP_OPEN_ATTR_TYPE,
+			.qp_num = some && pick(2) ? some->qp_num : (uint32_t)rnd(),
+			.xrcd = xrcd, .qp_type = IBV_QPT_XRC_RECV,
+		};
+
+		if (qps[i] || !xrcd)
+			return;
+		qps[i] = ibv_open_qp(ctx, &attr);
+		judge("open_qp", qps[i], 2, EINVAL, ENOMEM);
+		return;
+	}
+	default:
+		if (xrcds[i] && destroyed("close_xrcd", ibv_close_xrcd(xrcds[i])))
+			xrcds[i] = NULL;
+		return;
+	}
 }
 
 static void do_ah(void)
@@ -508,7 +601,7 @@ int main(int argc, char **argv)
 	void (*const actions[])(void) = {
 		do_reg_mr, do_reg_mr, do_dereg_mr, do_advise, do_create_cq, do_create_qp,
 		do_modify_qp, do_modify_qp, do_post_send, do_post_send, do_post_send,
-		do_post_recv, do_poll, do_poll, do_srq, do_ah, do_mw, do_destroy,
+		do_post_recv, do_poll, do_poll, do_srq, do_ah, do_mw, do_destroy, do_xrc,
 	};
 	unsigned long long target;
 	double t0;
