@@ -75,6 +75,7 @@ struct spec {
  */
 struct targets {
 	uint32_t rc_qpn, uc_qpn, ud_qpn, qkey;
+	uint32_t xrc_qpn, srqn, other_srqn;	/* an XRC target, its domain's SRQ, another's */
 	uint32_t rkey;
 	uint64_t va;
 	uint32_t len;
@@ -241,7 +242,8 @@ static uint32_t pick(const uint32_t *v, uint32_t n)
 static size_t fuzz_frame(uint8_t *f, const struct targets *t, const uint8_t *src_mac)
 {
 	static const uint32_t transports[] = { HODP_TRANSPORT_RC, HODP_TRANSPORT_UC,
-					       HODP_TRANSPORT_UD, 0x40, 0x80 };
+					       HODP_TRANSPORT_UD, HODP_TRANSPORT_XRC, 0x40,
+					       0x80 };
 	struct ether_header *eth = (struct ether_header *)f;
 	struct iphdr *ip = (struct iphdr *)(eth + 1);
 	struct udphdr *udp = (struct udphdr *)(ip + 1);
@@ -251,14 +253,15 @@ static size_t fuzz_frame(uint8_t *f, const struct targets *t, const uint8_t *src
 	size_t l3_len, len;
 	uint16_t flags;
 
-	transport = pick(transports, 5);
+	transport = pick(transports, 6);
 	op = (uint8_t)(below(4) ? below(HODP_OP_COUNT) : below(32));
-	switch (below(6)) {
+	switch (below(7)) {
 	case 0: qpn = t->rc_qpn; transport = HODP_TRANSPORT_RC; break;
 	case 1: qpn = t->uc_qpn; transport = HODP_TRANSPORT_UC; break;
 	case 2: qpn = t->ud_qpn; transport = HODP_TRANSPORT_UD; break;
 	case 3: qpn = 1; transport = HODP_TRANSPORT_UD; break;
 	case 4: qpn = below(64); break;
+	case 5: qpn = t->xrc_qpn; transport = HODP_TRANSPORT_XRC; break;
 	default: qpn = (uint32_t)rnd(); break;
 	}
 	if (transport == HODP_TRANSPORT_UD && below(4))
@@ -285,6 +288,11 @@ static size_t fuzz_frame(uint8_t *f, const struct targets *t, const uint8_t *src
 		deth->qkey = htonl(below(4) ? (qpn == 1 ? 0x80010000u : t->qkey) : (uint32_t)rnd());
 		deth->sqpn = htonl((uint32_t)rnd() & HODP_QPN_MASK);
 		p += sizeof(*deth);
+	}
+	if (transport == HODP_TRANSPORT_XRC && (flags & HODP_F_REQ)) {
+		*(uint32_t *)p = htonl(below(2) ? t->srqn : below(2) ? t->other_srqn :
+				       (uint32_t)rnd());
+		p += sizeof(struct hodp_xrceth);
 	}
 	/* The extended headers, in the table's order, with near and far values. */
 	if (flags & HODP_F_FETH) {
@@ -452,6 +460,47 @@ static struct ibv_qp *peer_qp(struct ibv_cq *cq, enum ibv_qp_type type, bool rts
 	if (rts && ibv_modify_qp(qp, &attr, mask))
 		die("to RTS: %s", strerror(errno));
 	return qp;
+}
+
+/* An XRC target on @xrcd connected to the peer, in RTS. */
+static struct ibv_qp *peer_xrc_qp(struct ibv_xrcd *xrcd)
+{
+	struct ibv_qp_init_attr_ex init = {
+		.qp_type = IBV_QPT_XRC_RECV, .xrcd = xrcd, .comp_mask = IBV_QP_INIT_ATTR_XRCD,
+	};
+	union ibv_gid peer = { .raw = { [10] = 0xff, [11] = 0xff } };
+	struct ibv_qp *qp = ibv_create_qp_ex(ctx, &init);
+
+	inet_pton(AF_INET, PEER_IP, &peer.raw[12]);
+	if (!qp || qp_to_init(qp))
+		die("XRC QP: %s", strerror(errno));
+	qp_connect(qp, PEER_QPN, &peer, 7);
+	return qp;
+}
+
+/* An XRC SRQ of @xrcd on @cq, 64 receives of 8 KiB into @mr posted. */
+static struct ibv_srq *xrc_srq(struct ibv_xrcd *xrcd, struct ibv_cq *cq, struct ibv_mr *mr)
+{
+	struct ibv_srq_init_attr_ex attr = {
+		.attr = { .max_wr = 64, .max_sge = 1 },
+		.comp_mask = IBV_SRQ_INIT_ATTR_TYPE | IBV_SRQ_INIT_ATTR_PD |
+			     IBV_SRQ_INIT_ATTR_XRCD | IBV_SRQ_INIT_ATTR_CQ,
+		.srq_type = IBV_SRQT_XRC, .pd = pd, .xrcd = xrcd, .cq = cq,
+	};
+	struct ibv_srq *srq = ibv_create_srq_ex(ctx, &attr);
+	int j;
+
+	if (!srq)
+		die("XRC SRQ: %s", strerror(errno));
+	for (j = 0; j < 64; j++) {
+		struct ibv_sge sge = { (uintptr_t)mr->addr + (uint32_t)j * 8192, 8192, mr->lkey };
+		struct ibv_recv_wr wr = { .wr_id = (uint64_t)j, .sg_list = &sge, .num_sge = 1 };
+		struct ibv_recv_wr *bad;
+
+		if (ibv_post_srq_recv(srq, &wr, &bad))
+			die("post_srq_recv: %s", strerror(errno));
+	}
+	return srq;
 }
 
 /* A device counter (hw_counters), or -1. */
@@ -732,7 +781,11 @@ static void t_fuzz(uint64_t seed, uint32_t frames)
 	struct ibv_mr *mr = ibv_reg_mr(pd, buf, len, IBV_ACCESS_LOCAL_WRITE |
 				       IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
 				       IBV_ACCESS_REMOTE_ATOMIC);
-	struct ibv_qp *qp[3];
+	struct ibv_xrcd_init_attr xattr = { .comp_mask = IBV_XRCD_INIT_ATTR_FD |
+					    IBV_XRCD_INIT_ATTR_OFLAGS, .fd = -1, .oflags = O_CREAT };
+	struct ibv_xrcd *xrcd[2] = { ibv_open_xrcd(ctx, &xattr), ibv_open_xrcd(ctx, &xattr) };
+	struct ibv_srq *srq[2];
+	struct ibv_qp *qp[4];
 	long long dropped = counter("rx_dropped"), full = counter("rx_queue_full");
 	struct job job = { .seed = seed, .fuzz_frames = frames };
 	unsigned long wcs = 0, errs = 0;
@@ -742,11 +795,14 @@ static void t_fuzz(uint64_t seed, uint32_t frames)
 	char ok;
 	int i, j, states = 0;
 
-	if (!cq || !mr)
+	if (!cq || !mr || !xrcd[0] || !xrcd[1])
 		die("fuzz setup: %s", strerror(errno));
 	qp[0] = peer_qp(cq, IBV_QPT_RC, true);
 	qp[1] = peer_qp(cq, IBV_QPT_UC, true);
 	qp[2] = peer_qp(cq, IBV_QPT_UD, true);
+	qp[3] = peer_xrc_qp(xrcd[0]);
+	srq[0] = xrc_srq(xrcd[0], cq, mr);
+	srq[1] = xrc_srq(xrcd[1], cq, mr);
 	for (i = 0; i < 3; i++)
 		for (j = 0; j < 64; j++) {
 			struct ibv_sge sge = { (uintptr_t)buf + (uint32_t)j * 8192, 8192, mr->lkey };
@@ -759,7 +815,10 @@ static void t_fuzz(uint64_t seed, uint32_t frames)
 	job.t = (struct targets) {
 		.rc_qpn = qp[0]->qp_num, .uc_qpn = qp[1]->qp_num, .ud_qpn = qp[2]->qp_num,
 		.qkey = 0x1234, .rkey = mr->rkey, .va = (uintptr_t)buf, .len = len,
+		.xrc_qpn = qp[3]->qp_num,
 	};
+	if (ibv_get_srq_num(srq[0], &job.t.srqn) || ibv_get_srq_num(srq[1], &job.t.other_srqn))
+		die("ibv_get_srq_num: %s", strerror(errno));
 	atomic_store(&fuzzing, true);
 	if (pthread_create(&th, NULL, traffic, NULL))
 		die("pthread_create");
@@ -780,18 +839,22 @@ static void t_fuzz(uint64_t seed, uint32_t frames)
 	}
 	printf("#   the fuzzed QPs completed %lu receives (%lu with an error status)\n", wcs,
 	       errs);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		int st = qp_state(qp[i]);
 
 		states += st == IBV_QPS_RTS || st == IBV_QPS_ERR || st == IBV_QPS_SQE;
 	}
-	report(states == 3, "the fuzzed RC, UC and UD QPs answer a query, in RTS or in error");
+	report(states == 4,
+	       "the fuzzed RC, UC, UD and XRC target QPs answer a query, in RTS or in error");
 	report(traffic_rounds > 0 && !traffic_bad,
 	       "%lu verified 256 KiB RDMA WRITEs on other QPs meanwhile, %lu wrong",
 	       traffic_rounds, traffic_bad);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		if (ibv_destroy_qp(qp[i]))
 			die("ibv_destroy_qp: %s", strerror(errno));
+	for (i = 0; i < 2; i++)
+		if (ibv_destroy_srq(srq[i]) || ibv_close_xrcd(xrcd[i]))
+			die("XRC teardown: %s", strerror(errno));
 	ibv_dereg_mr(mr);
 	ibv_destroy_cq(cq);
 	munmap(buf, len);
