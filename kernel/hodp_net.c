@@ -60,8 +60,11 @@ static u32 hodp_icrc(struct sk_buff *skb, unsigned int l3_len, unsigned int len)
 	return ~crc;
 }
 
-/* Largest RoCEv2 header stack around a payload: IPv6, UDP, BTH, RETH, ImmDt, ICRC. */
-#define HODP_MAX_HDR_LEN	(40 + 8 + 12 + 16 + 4 + 4)
+/*
+ * Largest RoCEv2 header stack around a payload: IPv6, UDP, BTH, XRCETH,
+ * RETH, ImmDt, ICRC.
+ */
+#define HODP_MAX_HDR_LEN	(40 + 8 + 12 + 4 + 16 + 4 + 4)
 
 /* The largest IB MTU whose packets, with every header, fit @ndev's MTU. */
 enum ib_mtu hodp_netdev_mtu(const struct net_device *ndev)

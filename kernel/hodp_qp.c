@@ -42,12 +42,18 @@ static int hodp_qp_check_init(struct hodp_dev *hdev, struct ib_qp_init_attr *ini
 			return -EINVAL;
 		break;
 	case IB_QPT_XRC_INI:
-		/* Sends only: responses complete on its send CQ. */
+		/* Sends only: responses complete on its send CQ; receive sizes mean nothing. */
 		if (!init->send_cq || init->srq)
 			return -EINVAL;
+		cap->max_recv_wr = 0;
+		cap->max_recv_sge = 0;
 		break;
 	case IB_QPT_XRC_TGT:
-		/* Receives only, into the SRQs its requests name: queue sizes mean nothing. */
+		/*
+		 * Receives only, into the SRQs its requests name: queue sizes
+		 * mean nothing, and so does an SRQ given to it (the core passes
+		 * one through, and takes no reference on it).
+		 */
 		if (!init->xrcd)
 			return -EINVAL;
 		*cap = (struct ib_qp_cap){};
@@ -168,7 +174,7 @@ int hodp_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init, struct ib_u
 	qp->sq_sig_all = init->sq_sig_type == IB_SIGNAL_ALL_WR;
 	qp->scq = init->qp_type != IB_QPT_XRC_TGT ? to_hcq(init->send_cq) : NULL;
 	qp->rcq = init->recv_cq && !hodp_qp_is_xrc(qp) ? to_hcq(init->recv_cq) : NULL;
-	qp->srq = init->srq ? to_hsrq(init->srq) : NULL;
+	qp->srq = init->srq && !hodp_qp_is_xrc(qp) ? to_hsrq(init->srq) : NULL;
 	qp->mtu = ib_mtu_enum_to_int(IB_MTU_256);
 	qp->path_mtu = IB_MTU_256;
 	mutex_init(&qp->attr_lock);

@@ -723,11 +723,14 @@ static bool hodp_resp_transport_ok(struct hodp_qp *qp, u8 opcode)
 
 /*
  * Execute a request; an XRC target's must name an XRC SRQ of the QP's
- * domain (entered already), and the later packets of a message the SRQ
- * its first named.
+ * domain (entered already).  A message's SRQ is the one its first packet
+ * named: its later packets must name it, and no other message may begin
+ * before it ends (its receive WQE, flushed or completed, goes to that
+ * SRQ's CQ).
  */
 static enum hodp_resp_result hodp_resp_execute_xrc(struct hodp_qp *qp, struct sk_buff *skb)
 {
+	bool open = qp->recv_active || qp->write_left;
 	u32 srqn;
 
 	if (qp->ibqp.qp_type != IB_QPT_XRC_TGT)
@@ -735,10 +738,14 @@ static enum hodp_resp_result hodp_resp_execute_xrc(struct hodp_qp *qp, struct sk
 	if (!qp->xrc_srq)
 		return HODP_RESP_NAK_XRC_SRQ;
 	srqn = hodp_pkt_xrc_srqn(skb);
-	if (hodp_pkt(skb)->flags & HODP_F_FIRST)
+	if (!(hodp_pkt(skb)->flags & HODP_F_FIRST)) {
+		if (srqn != qp->xrc_srqn)
+			return HODP_RESP_NAK_INVALID;
+	} else if (!qp->rx_resume) {
+		if (open)
+			return HODP_RESP_NAK_INVALID;
 		qp->xrc_srqn = srqn;
-	else if (srqn != qp->xrc_srqn)
-		return HODP_RESP_NAK_INVALID;
+	}
 	return hodp_resp_execute(qp, skb);
 }
 
@@ -835,6 +842,9 @@ static bool hodp_resp_request(struct hodp_qp *qp, struct sk_buff *skb)
 		qp->rx_parked_started = qp->rx_resume;
 		return true;
 	}
+	/* That READ failed: nothing after it is executed. */
+	if (hodp_qp_state(qp) == IB_QPS_ERR)
+		goto out;
 
 	if (rc) {
 		if (!hodp_resp_rc_in_order(qp, skb, d))

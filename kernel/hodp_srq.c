@@ -270,6 +270,9 @@ static bool hodp_srq_fetch(struct hodp_qp *qp, struct hodp_srq *srq)
 	unsigned long flags;
 	u32 prod;
 
+	/* Never more than qp->recv_wqe holds (an XRC target's takes any SRQ's). */
+	if (WARN_ON_ONCE(srq->max_sge > qp->max_recv_sge))
+		return false;
 	spin_lock_irqsave(&srq->lock, flags);
 	prod = hodp_queue_load(&srq->q.ring->producer);
 	if (prod == srq->cons || prod - srq->cons > srq->q.num_entries) {

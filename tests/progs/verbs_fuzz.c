@@ -102,6 +102,7 @@ static struct ibv_qp *qps[SLOTS];
 static struct ibv_srq *srqs[SLOTS];
 static struct ibv_ah *ahs[SLOTS];
 static struct ibv_xrcd *xrcds[SLOTS];
+static char xrcd_path[] = "/tmp/hodp-fuzz-xrcd-XXXXXX";	/* the file XRC domains share */
 static uint8_t *buf, *robuf, *hole;
 
 #define ANY(arr) ((arr)[pick(SLOTS)])
@@ -412,7 +413,7 @@ static void do_xrc(void)
 	case 0: {
 		struct ibv_xrcd_init_attr attr = {
 			.comp_mask = IBV_XRCD_INIT_ATTR_FD | IBV_XRCD_INIT_ATTR_OFLAGS,
-			.fd = pick(3) ? -1 : open("/tmp/hodp-fuzz-xrcd", O_RDONLY | O_CREAT, 0600),
+			.fd = pick(3) ? -1 : open(xrcd_path, O_RDONLY),
 			.oflags = pick(4) ? O_CREAT : (int)rnd(),
 		};
 
@@ -442,6 +443,7 @@ static void do_xrc(void)
 	case 2: {
 		struct ibv_qp_init_attr_ex attr = {
 			.send_cq = ANY(cqs), .recv_cq = ANY(cqs), .pd = some_pd(), .xrcd = xrcd,
+			.srq = pick(3) ? NULL : ANY(srqs),	/* XRC ignores it, or refuses */
 			.cap = { .max_send_wr = pick(2) ? pick(64) + 1 : (uint32_t)odd_u64(),
 				 .max_send_sge = pick(6), .max_recv_wr = pick(4) },
 		};
@@ -605,6 +607,7 @@ int main(int argc, char **argv)
 	};
 	unsigned long long target;
 	double t0;
+	int i;
 
 	if (argc != 4)
 		die("usage: %s DEV SEED CALLS", argv[0]);
@@ -618,6 +621,10 @@ int main(int argc, char **argv)
 	robuf = mmap(NULL, PAGE * 4, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	hole = mmap(NULL, PAGE * 16, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	pds[0] = ibv_alloc_pd(ctx);
+	i = mkstemp(xrcd_path);
+	if (i < 0)
+		die("mkstemp: %s", strerror(errno));
+	close(i);
 	if (buf == MAP_FAILED || robuf == MAP_FAILED || hole == MAP_FAILED || !pds[0])
 		die("setup: %s", strerror(errno));
 	memset(buf, 0x5a, BUF_LEN);
@@ -633,5 +640,6 @@ int main(int argc, char **argv)
 
 	/* What the sequence left alive goes with the process (the suite checks). */
 	report(still_works(argv[1]), "the device carries a verified WRITE afterwards");
+	unlink(xrcd_path);
 	return tap_failures ? 1 : 0;
 }

@@ -67,6 +67,7 @@ struct spec {
 	uint32_t paylen;
 	uint8_t fill;
 	bool bad_ip_csum;
+	uint32_t xrc_srqn;		/* XRC requests' XRCETH */
 };
 
 /*
@@ -195,6 +196,10 @@ static size_t build(uint8_t *f, const struct spec *s, const uint8_t *src_mac)
 	bth->pkey = htons(s->pkey);
 	if ((s->opcode & HODP_TRANSPORT_MASK) == HODP_TRANSPORT_UD)
 		p += sizeof(struct hodp_deth);
+	if ((s->opcode & HODP_TRANSPORT_MASK) == HODP_TRANSPORT_XRC && (flags & HODP_F_REQ)) {
+		((struct hodp_xrceth *)p)->srqn = htonl(s->xrc_srqn);
+		p += sizeof(struct hodp_xrceth);
+	}
 	if (flags & HODP_F_RETH) {
 		struct hodp_reth *reth = (struct hodp_reth *)p;
 
@@ -732,6 +737,67 @@ static void t_big_read(void)
 	munmap(src, len);
 }
 
+/*
+ * An XRC message's receive WQE belongs to the SRQ its first packet named:
+ * a SEND_FIRST naming SRQ A, then a SEND_ONLY naming SRQ B before A's
+ * message ended.  The target refuses the second (Invalid Request, error)
+ * and A's WQE completes, flushed, on A's CQ; B's CQ sees nothing.  (The
+ * second packet used to re-point the open message at B: A's WQE, wr_id
+ * and all, completed on B's CQ.)
+ */
+static void t_xrc_message_srq(void)
+{
+	struct ibv_xrcd_init_attr xattr = { .comp_mask = IBV_XRCD_INIT_ATTR_FD |
+					    IBV_XRCD_INIT_ATTR_OFLAGS, .fd = -1, .oflags = O_CREAT };
+	struct ibv_xrcd *xrcd = ibv_open_xrcd(ctx, &xattr);
+	struct ibv_cq *cq[2] = { ibv_create_cq(ctx, 128, NULL, NULL, 0),
+				 ibv_create_cq(ctx, 128, NULL, NULL, 0) };
+	uint8_t *buf = map_anon(BUF_SIZE);
+	struct ibv_mr *mr = ibv_reg_mr(pd, buf, BUF_SIZE, IBV_ACCESS_LOCAL_WRITE);
+	struct spec s = {
+		.saddr = inet_addr(PEER_IP), .opcode = HODP_TRANSPORT_XRC | HODP_SEND_FIRST,
+		.pkey = HODP_PKEY_DEFAULT, .psn = FIRST_PSN, .paylen = 1024, .fill = 'A',
+	};
+	struct ibv_srq *srq[2];
+	struct ibv_wc wc[2][2];
+	struct ibv_qp *qp;
+	uint32_t srqn[2];
+	int n[2], i;
+
+	if (!xrcd || !cq[0] || !cq[1] || !mr)
+		die("XRC setup: %s", strerror(errno));
+	for (i = 0; i < 2; i++) {
+		srq[i] = xrc_srq(xrcd, cq[i], mr);
+		if (ibv_get_srq_num(srq[i], &srqn[i]))
+			die("ibv_get_srq_num: %s", strerror(errno));
+	}
+	qp = peer_xrc_qp(xrcd);
+	s.qpn = qp->qp_num;
+	s.xrc_srqn = srqn[0];
+	send_frames(&s, 1);
+	s.opcode = HODP_TRANSPORT_XRC | HODP_SEND_ONLY;
+	s.psn++;
+	s.paylen = 64;
+	s.fill = 'B';
+	s.xrc_srqn = srqn[1];
+	send_frames(&s, 1);
+	usleep(500000 * time_scale());
+	for (i = 0; i < 2; i++)
+		n[i] = ibv_poll_cq(cq[i], 2, wc[i]);
+	report(qp_state(qp) == IBV_QPS_ERR && n[0] == 1 &&
+	       wc[0][0].status == IBV_WC_WR_FLUSH_ERR && n[1] == 0,
+	       "an XRC SEND naming SRQ B inside a message to SRQ A: refused, the target in error, "
+	       "A's receive flushed on A's CQ (%d), none on B's (%d)", n[0], n[1]);
+	if (ibv_destroy_qp(qp))
+		die("ibv_destroy_qp: %s", strerror(errno));
+	for (i = 0; i < 2; i++)
+		if (ibv_destroy_srq(srq[i]) || ibv_destroy_cq(cq[i]))
+			die("XRC teardown: %s", strerror(errno));
+	ibv_close_xrcd(xrcd);
+	ibv_dereg_mr(mr);
+	munmap(buf, BUF_SIZE);
+}
+
 static atomic_bool fuzzing;
 static unsigned long traffic_rounds, traffic_bad;
 
@@ -908,6 +974,7 @@ int main(int argc, char **argv)
 		t_blind_injection();
 		t_flood_parked(path);
 		t_big_read();
+		t_xrc_message_srq();
 	}
 	close(to_sender);
 	waitpid(pid, &st, 0);

@@ -22,6 +22,7 @@
 #define NSRQ		3
 #define BUF_SIZE	(1u << 20)
 #define SRQ_DEPTH	64
+#define MAX_SGE		32
 
 enum mem { MEM_PINNED, MEM_ODP, MEM_IMPLICIT, MEM_KINDS };
 static const char *const mem_name[MEM_KINDS] = { "pinned", "odp", "implicit-odp" };
@@ -130,10 +131,10 @@ static struct ibv_xrcd *xrcd_open(struct ibv_context *ctx, const char *path)
 }
 
 static struct ibv_srq *xrc_srq_new(struct ibv_context *ctx, struct ibv_pd *pd,
-				   struct ibv_xrcd *xrcd, struct ibv_cq *cq)
+				   struct ibv_xrcd *xrcd, struct ibv_cq *cq, uint32_t max_sge)
 {
 	struct ibv_srq_init_attr_ex attr = {
-		.attr = { .max_wr = SRQ_DEPTH, .max_sge = 1 },
+		.attr = { .max_wr = SRQ_DEPTH, .max_sge = max_sge },
 		.comp_mask = IBV_SRQ_INIT_ATTR_TYPE | IBV_SRQ_INIT_ATTR_PD |
 			     IBV_SRQ_INIT_ATTR_XRCD | IBV_SRQ_INIT_ATTR_CQ,
 		.srq_type = IBV_SRQT_XRC,
@@ -253,10 +254,11 @@ static int target_main(const char *dev, const char *path, const char *other_path
 		cq[i] = ibv_create_cq(ctx, SRQ_DEPTH, NULL, NULL, 0);
 		if (!cq[i])
 			die("CQ: %s", strerror(errno));
-		srq[i] = xrc_srq_new(ctx, pd, xrcd, cq[i]);
+		/* The last takes receives of many SGEs. */
+		srq[i] = xrc_srq_new(ctx, pd, xrcd, cq[i], i == NSRQ - 1 ? MAX_SGE : 1);
 		info.srqn[i] = srq_num(srq[i]);
 	}
-	other_srq = xrc_srq_new(ctx, pd, other, other_cq);
+	other_srq = xrc_srq_new(ctx, pd, other, other_cq, 1);
 	info.other_domain_srqn = srq_num(other_srq);
 	basic_srq = ibv_create_srq(pd, &basic_attr);
 	if (!basic_srq)
@@ -280,10 +282,17 @@ static int target_main(const char *dev, const char *path, const char *other_path
 			die("B: a bad request");
 		switch (r.cmd) {
 		case CMD_RECV: {
-			struct ibv_sge sge = { (uintptr_t)buf + r.off, r.len, m.mr[r.mem]->lkey };
-			struct ibv_recv_wr wr = { .wr_id = r.srq, .sg_list = &sge, .num_sge = 1 };
+			/* @seed SGEs (at least one, at most MAX_SGE) end to end. */
+			uint32_t n = r.seed ? (r.seed < MAX_SGE ? r.seed : MAX_SGE) : 1, j;
+			struct ibv_sge sge[MAX_SGE];
+			struct ibv_recv_wr wr = { .wr_id = r.srq, .sg_list = sge, .num_sge = n };
 			struct ibv_recv_wr *bad;
 
+			for (j = 0; j < n; j++) {
+				sge[j].addr = (uintptr_t)buf + r.off + r.len / n * j;
+				sge[j].length = j == n - 1 ? r.len - r.len / n * j : r.len / n;
+				sge[j].lkey = m.mr[r.mem]->lkey;
+			}
 			answer(!ibv_post_srq_recv(srq[r.srq], &wr, &bad), 0, "post_srq_recv");
 			break;
 		}
@@ -378,15 +387,16 @@ static bool post_one(struct initiator *a, struct ibv_send_wr *wr, enum ibv_wc_st
 	return true;
 }
 
+/* A SEND of @len bytes into a receive of @nsge SGEs on B's SRQ @srq. */
 static bool case_send(struct initiator *a, enum mem k, uint32_t srq, uint64_t off, uint32_t len,
-		      uint32_t seed)
+		      uint32_t seed, uint32_t nsge)
 {
 	struct ibv_sge sge = { (uintptr_t)a->m.buf[k] + off, len, a->m.mr[k]->lkey };
 	struct ibv_send_wr wr = { .opcode = IBV_WR_SEND, .sg_list = &sge, .num_sge = 1 };
 
 	wr.qp_type.xrc.remote_srqn = a->t.srqn[srq];
 	fill(a->m.buf[k] + off, len, seed);
-	return ask(CMD_RECV, srq, k, off + 3, len, 0, NULL) &&
+	return ask(CMD_RECV, srq, k, off + 3, len, nsge, NULL) &&
 	       post_one(a, &wr, IBV_WC_SUCCESS) &&
 	       ask(CMD_EXPECT, srq, k, off + 3, len, seed, NULL);
 }
@@ -451,7 +461,7 @@ static bool case_fan_out(struct initiator *a)
 	uint32_t i;
 
 	for (i = 0; i < 3 * NSRQ; i++)
-		if (!case_send(a, MEM_PINNED, i % NSRQ, 8192 * i, 3000 + i, 40 + i))
+		if (!case_send(a, MEM_PINNED, i % NSRQ, 8192 * i, 3000 + i, 40 + i, 1))
 			return false;
 	return true;
 }
@@ -489,10 +499,13 @@ static struct ibv_qp *ini_qp_new(struct initiator *a)
 	return qp;
 }
 
-static struct ibv_qp *tgt_qp_new(struct ibv_context *ctx, struct ibv_xrcd *xrcd)
+/* An XRC target; @srq, which XRC ignores, attached as a careless caller might. */
+static struct ibv_qp *tgt_qp_new(struct ibv_context *ctx, struct ibv_xrcd *xrcd,
+				 struct ibv_srq *srq)
 {
 	struct ibv_qp_init_attr_ex init = {
 		.qp_type = IBV_QPT_XRC_RECV, .xrcd = xrcd, .comp_mask = IBV_QP_INIT_ATTR_XRCD,
+		.srq = srq,
 	};
 	struct ibv_qp *qp = ibv_create_qp_ex(ctx, &init);
 
@@ -539,7 +552,7 @@ static void traffic_cases(struct initiator *a, const char *name)
 			/* Odd offsets on both sides: unaligned and page-crossing. */
 			uint64_t off = 65536 * (2 * i + 1) + (lens[i] > 1 ? 4093 : 0);
 
-			report(case_send(a, k, 0, off, lens[i], k * 10 + i),
+			report(case_send(a, k, 0, off, lens[i], k * 10 + i, 1),
 			       "%s: SEND %u B into B's SRQ, %s", name, lens[i], mem_name[k]);
 			report(case_rdma(a, k, true, off, lens[i], 20 + k * 10 + i),
 			       "%s: RDMA WRITE %u B, %s", name, lens[i], mem_name[k]);
@@ -553,6 +566,14 @@ static void traffic_cases(struct initiator *a, const char *name)
 	}
 	report(case_fan_out(a), "%s: one initiator feeds %d SRQs, each on its own CQ", name,
 	       NSRQ);
+	/*
+	 * The target was created with a one-SGE SRQ attached, which XRC
+	 * ignores: a receive of MAX_SGE SGEs from another SRQ used to
+	 * overflow the copy the target sized by the attached one's.
+	 */
+	report(case_send(a, MEM_PINNED, NSRQ - 1, 0, 4096, 77, MAX_SGE),
+	       "%s: a target created with a 1-SGE SRQ takes a %d-SGE receive of another SRQ",
+	       name, MAX_SGE);
 }
 
 int main(int argc, char **argv)
@@ -560,6 +581,9 @@ int main(int argc, char **argv)
 	char path[] = "/tmp/hodp-xrc-XXXXXX", other_path[64];
 	struct ibv_context *tctx;
 	struct ibv_xrcd *xrcd;
+	struct ibv_srq *small;
+	struct ibv_pd *tpd;
+	struct ibv_cq *tcq;
 	struct ibv_qp *tgt;
 	union ibv_gid tgid, igid;
 	struct initiator a = {};
@@ -589,7 +613,12 @@ int main(int argc, char **argv)
 
 	tctx = open_device(argv[2]);
 	xrcd = xrcd_open(tctx, path);
-	tgt = tgt_qp_new(tctx, xrcd);
+	tpd = ibv_alloc_pd(tctx);
+	tcq = ibv_create_cq(tctx, 4, NULL, NULL, 0);
+	if (!tpd || !tcq)
+		die("A: %s", strerror(errno));
+	small = xrc_srq_new(tctx, tpd, xrcd, tcq, 1);
+	tgt = tgt_qp_new(tctx, xrcd, small);
 	a.dev = argv[1];
 	a.ctx = open_device(argv[1]);
 	a.pd = ibv_alloc_pd(a.ctx);
@@ -631,7 +660,7 @@ int main(int argc, char **argv)
 			if (ibv_destroy_qp(a.qp) || ibv_destroy_qp(tgt))
 				die("destroy: %s", strerror(errno));
 			a.qp = ini_qp_new(&a);
-			tgt = tgt_qp_new(tctx, xrcd);
+			tgt = tgt_qp_new(tctx, xrcd, small);
 			xrc_connect(&a, tgt, &tgid, &igid);
 		}
 		report(case_bad_srqn(&a, srqn) && qp_state(tgt) == IBV_QPS_ERR,
@@ -645,7 +674,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < MEM_KINDS; i++)
 		if (a.m.mr[i] && ibv_dereg_mr(a.m.mr[i]))
 			die("dereg: %s", strerror(errno));
-	if (ibv_destroy_qp(a.qp) || ibv_destroy_qp(tgt) || ibv_close_xrcd(xrcd) ||
+	if (ibv_destroy_qp(a.qp) || ibv_destroy_qp(tgt) || ibv_destroy_srq(small) ||
+	    ibv_destroy_cq(tcq) || ibv_dealloc_pd(tpd) || ibv_close_xrcd(xrcd) ||
 	    ibv_destroy_cq(a.cq) || ibv_dealloc_pd(a.pd))
 		die("A teardown: %s", strerror(errno));
 	unlink(path);
