@@ -5,7 +5,7 @@
 set -u
 modules=("$@")
 [ ${#modules[@]} -gt 0 ] || modules=(test_addr test_atomic test_cq test_cq_events test_cqex
-	test_device test_fork test_mr test_pd test_qp test_qpex test_rdmacm
+	test_device test_fork test_mr test_odp test_pd test_qp test_qpex test_rdmacm
 	test_relaxed_ordering test_shared_pd test_srq)
 lib=$(dirname "$0")/../lib/pyverbs.sh
 
